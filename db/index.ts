@@ -1,0 +1,72 @@
+// openDb(): one entry to the database for the whole product. PGlite (real Postgres compiled to
+// WASM, in-process) when no DATABASE_URL is given, so a newcomer needs nothing installed; the
+// postgres driver when it is. Both give the same drizzle API, so services have one code path.
+import { fileURLToPath } from 'node:url';
+import { mkdirSync } from 'node:fs';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import * as schema from './schema.ts';
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+export { schema };
+
+export interface Database {
+  db: Db;
+  driver: 'pglite' | 'postgres';
+  close(): Promise<void>;
+}
+
+export interface OpenDbOptions {
+  /** postgres://… — when absent, PGlite is used */
+  url?: string | undefined;
+  /** PGlite data directory; absent = in memory (tests) */
+  dataDir?: string | undefined;
+  /** postgres pool size */
+  maxConnections?: number;
+}
+
+const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
+
+// Any fixed number shared by every node: serialises migrations when several start at once.
+const MIGRATION_LOCK = 727_274_001;
+
+export async function openDb(options: OpenDbOptions = {}): Promise<Database> {
+  if (options.url) return openPostgres(options.url, options.maxConnections ?? 10);
+  return openPglite(options.dataDir);
+}
+
+async function openPglite(dataDir: string | undefined): Promise<Database> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { drizzle } = await import('drizzle-orm/pglite');
+  const { migrate } = await import('drizzle-orm/pglite/migrator');
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const client = dataDir ? new PGlite(dataDir) : new PGlite();
+  const db = drizzle({ client, schema });
+  await migrate(db, { migrationsFolder });
+  return {
+    db: db as unknown as Db,
+    driver: 'pglite',
+    close: () => client.close(),
+  };
+}
+
+async function openPostgres(url: string, max: number): Promise<Database> {
+  const { default: postgres } = await import('postgres');
+  const { drizzle } = await import('drizzle-orm/postgres-js');
+  const { migrate } = await import('drizzle-orm/postgres-js/migrator');
+  const client = postgres(url, { max, onnotice: () => {} });
+  const db = drizzle({ client, schema });
+  // Session-level advisory lock on one reserved connection, so concurrent nodes migrate one at a time.
+  const lockConn = await client.reserve();
+  try {
+    await lockConn`select pg_advisory_lock(${MIGRATION_LOCK})`;
+    await migrate(db, { migrationsFolder });
+    await lockConn`select pg_advisory_unlock(${MIGRATION_LOCK})`;
+  } finally {
+    lockConn.release();
+  }
+  return {
+    db: db as unknown as Db,
+    driver: 'postgres',
+    close: () => client.end({ timeout: 5 }),
+  };
+}

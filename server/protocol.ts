@@ -1,0 +1,228 @@
+// The wire protocol shared by the server, the widget and the console.
+// A leaf module: it imports nothing, so the widget and console bundles pull in only the few
+// constants they use. Every frame is one JSON object with a `type`. docs/protocol.md explains the rules.
+
+export const PROTOCOL = 'parley.v1';
+export const WS_PATH = '/ws';
+
+/** Longest message body in characters; the server may be configured lower, never higher. */
+export const MAX_MESSAGE_LENGTH = 4000;
+
+export type Role = 'visitor' | 'agent';
+export type AuthorKind = 'visitor' | 'agent' | 'system';
+export type ConversationStatus = 'open' | 'pending' | 'resolved';
+export type Availability = 'online' | 'away' | 'offline';
+export type AgentRole = 'owner' | 'admin' | 'agent';
+
+export interface MessageView {
+  id: string;
+  conversationId: string;
+  /** Position in the conversation: 1, 2, 3… with no gaps. */
+  seq: number;
+  /** Id the sender generated; a resend with the same id is acknowledged, never stored twice. */
+  clientId: string;
+  authorKind: AuthorKind;
+  authorId: string | null;
+  authorName: string | null;
+  body: string;
+  /** ISO 8601 */
+  createdAt: string;
+}
+
+export interface ConversationView {
+  id: string;
+  siteId: string;
+  visitorId: string;
+  visitorName: string;
+  assigneeId: string | null;
+  status: ConversationStatus;
+  lastSeq: number;
+  createdAt: string;
+  updatedAt: string;
+  lastMessage: { body: string; authorKind: AuthorKind; createdAt: string } | null;
+}
+
+export interface AgentView {
+  id: string;
+  name: string;
+  email: string;
+  role: AgentRole;
+  availability: Availability;
+}
+
+export interface WidgetSettings {
+  title: string;
+  greeting: string;
+  /** CSS colour of the launcher and the visitor's bubbles */
+  color: string;
+  position: 'right' | 'left';
+}
+
+// ---- client → server -------------------------------------------------------------------------
+
+/** First frame when the token did not travel in the Sec-WebSocket-Protocol header. */
+export interface AuthFrame { type: 'auth'; token: string }
+/** Visitors omit conversationId: the server uses (or opens) the visitor's conversation. */
+export interface SendFrame { type: 'message.send'; conversationId?: string; clientId: string; body: string }
+export interface TypingFrame { type: 'typing'; conversationId: string; typing: boolean }
+/** Agents only. Offline is implied when an agent's last connection closes. */
+export interface PresenceSetFrame { type: 'presence.set'; availability: 'online' | 'away' }
+/** Ask for the messages after `afterSeq`; answered by a `messages` frame (paged, see hasMore). */
+export interface SyncFrame { type: 'sync'; conversationId: string; afterSeq: number }
+
+export type ClientFrame = AuthFrame | SendFrame | TypingFrame | PresenceSetFrame | SyncFrame;
+export type ClientFrameType = ClientFrame['type'];
+
+// ---- server → client -------------------------------------------------------------------------
+
+export interface VisitorReady {
+  type: 'ready';
+  role: 'visitor';
+  visitorId: string;
+  /** The visitor's latest conversation, if any, with its most recent messages. */
+  conversation: ConversationView | null;
+  messages: MessageView[];
+  team: { online: boolean };
+  settings: WidgetSettings;
+}
+
+export interface AgentReady {
+  type: 'ready';
+  role: 'agent';
+  agent: AgentView;
+  /** Every agent of the account with their availability. */
+  agents: AgentView[];
+}
+
+export interface AckFrame {
+  type: 'ack';
+  clientId: string;
+  conversationId: string;
+  messageId: string;
+  seq: number;
+  createdAt: string;
+}
+export interface MessageFrame { type: 'message'; message: MessageView }
+/** A conversation was created or changed (assignee, status, last message). */
+export interface ConversationFrame { type: 'conversation'; conversation: ConversationView }
+export interface TypingEventFrame {
+  type: 'typing';
+  conversationId: string;
+  authorKind: 'visitor' | 'agent';
+  authorId: string;
+  typing: boolean;
+}
+/** To agents: a colleague's availability changed. */
+export interface PresenceFrame { type: 'presence'; agentId: string; availability: Availability }
+/** To visitors: whether at least one agent is online. */
+export interface TeamFrame { type: 'team'; online: boolean }
+export interface MessagesFrame { type: 'messages'; conversationId: string; messages: MessageView[]; hasMore: boolean }
+export interface ErrorFrame {
+  type: 'error';
+  code: ErrorCode;
+  message: string;
+  /** The clientId of the message.send this error answers, when it answers one. */
+  clientId?: string;
+  /** For RATE_LIMITED and UNAVAILABLE: when to try again. */
+  retryAfterMs?: number;
+}
+
+export type ServerFrame =
+  | VisitorReady
+  | AgentReady
+  | AckFrame
+  | MessageFrame
+  | ConversationFrame
+  | TypingEventFrame
+  | PresenceFrame
+  | TeamFrame
+  | MessagesFrame
+  | ErrorFrame;
+
+// ---- errors ----------------------------------------------------------------------------------
+
+/** Stable codes: clients branch on these, never on message text. Shared by WebSocket and REST. */
+export const ErrorCodes = {
+  BAD_FRAME: 'BAD_FRAME',
+  UNKNOWN_TYPE: 'UNKNOWN_TYPE',
+  AUTH_REQUIRED: 'AUTH_REQUIRED',
+  AUTH_INVALID: 'AUTH_INVALID',
+  TOKEN_EXPIRED: 'TOKEN_EXPIRED',
+  INVALID_CREDENTIALS: 'INVALID_CREDENTIALS',
+  FORBIDDEN: 'FORBIDDEN',
+  ORIGIN_NOT_ALLOWED: 'ORIGIN_NOT_ALLOWED',
+  SITE_NOT_FOUND: 'SITE_NOT_FOUND',
+  NOT_FOUND: 'NOT_FOUND',
+  VALIDATION_FAILED: 'VALIDATION_FAILED',
+  MESSAGE_INVALID: 'MESSAGE_INVALID',
+  RATE_LIMITED: 'RATE_LIMITED',
+  UNAVAILABLE: 'UNAVAILABLE',
+  INTERNAL: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/**
+ * WebSocket close codes (4000–4999 are the application's). `reconnect` tells a client whether
+ * trying again can help; the widget and console follow it.
+ */
+export const CloseCodes = {
+  /** Server shutting down or restarting. */
+  GOING_AWAY: { code: 1001, reconnect: true },
+  /** The token is bad (forged, wrong audience, unknown subject): get a new one before trying again. */
+  AUTH_FAILED: { code: 4001, reconnect: false },
+  /** The token expired: refresh it, then reconnect. */
+  TOKEN_EXPIRED: { code: 4002, reconnect: true },
+  /** The page's origin is not allowed for this site: stop. */
+  ORIGIN_NOT_ALLOWED: { code: 4003, reconnect: false },
+  /** The site no longer exists: stop. */
+  SITE_NOT_FOUND: { code: 4004, reconnect: false },
+  /** No auth frame in time. */
+  AUTH_TIMEOUT: { code: 4008, reconnect: true },
+  /** Too many invalid frames: the client is broken, reconnecting will not help. */
+  PROTOCOL_VIOLATION: { code: 4009, reconnect: false },
+} as const;
+export type CloseCodeName = keyof typeof CloseCodes;
+
+/** Whether a client should reconnect after a close with this code. Unknown codes: yes. */
+export function shouldReconnect(code: number): boolean {
+  for (const entry of Object.values(CloseCodes)) if (entry.code === code) return entry.reconnect;
+  return true;
+}
+
+// ---- REST shapes shared with the console and the widget ------------------------------------------
+// Requests carry `Authorization: Bearer <token>`; errors are { statusCode, code, error, message }.
+
+export interface SiteView {
+  id: string;
+  name: string;
+  publicKey: string;
+  allowedOrigins: string[];
+  settings: WidgetSettings;
+}
+
+/** POST /api/widget/session { siteKey, token? } */
+export interface WidgetSessionResponse {
+  token: string;
+  visitorId: string;
+  settings: WidgetSettings;
+  team: { online: boolean };
+}
+
+/** POST /api/auth/login { email, password } */
+export interface LoginResponse { token: string; agent: AgentView }
+
+/** GET /api/me */
+export interface MeResponse { agent: AgentView; account: { id: string; name: string }; sites: SiteView[] }
+
+/** GET /api/conversations?view=unassigned|mine|all&status=open|pending|resolved (newest activity first) */
+export type ConversationListView = 'unassigned' | 'mine' | 'all';
+export interface ConversationListResponse { conversations: ConversationView[] }
+
+/** GET /api/conversations/:id/messages?afterSeq=0&limit=200 (oldest first) */
+export interface MessagePage { messages: MessageView[]; hasMore: boolean }
+
+/** POST /api/conversations/:id/assign { agentId: string | null }, POST …/:id/status { status } */
+export interface ConversationResponse { conversation: ConversationView }
+
+/** GET /api/agents */
+export interface AgentListResponse { agents: AgentView[] }
