@@ -17,7 +17,7 @@ const common: BuildOptions = {
   bundle: true,
   minify: true,
   format: 'iife',
-  target: ['es2019', 'chrome80', 'firefox78', 'safari13'],
+  target: 'es2020',
   jsx: 'automatic',
   jsxImportSource: 'preact',
   legalComments: 'none',

@@ -1,0 +1,107 @@
+// buildApp(): the whole HTTP + WebSocket server as a Fastify instance that is not yet listening.
+// main.ts listens on it; tests listen on 127.0.0.1:0 or use inject().
+import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
+import websocket from '@fastify/websocket';
+import { fileURLToPath } from 'node:url';
+import type { Db } from '../db/index.ts';
+import type { Config } from './config.ts';
+import { PROTOCOL, CloseCodes } from './protocol.ts';
+import { AppError, toAppError } from './errors.ts';
+import { MemoryBroker, type Broker } from './realtime/broker.ts';
+import { Hub } from './realtime/hub.ts';
+import { createServices, type Services } from './services/index.ts';
+import { loadSecret } from './services/tokens.ts';
+import { authPlugin } from './plugins/auth.ts';
+import { staticPlugin } from './plugins/static.ts';
+import { authRoutes } from './routes/auth.ts';
+import { widgetRoutes } from './routes/widget.ts';
+import { conversationRoutes } from './routes/conversations.ts';
+import { agentRoutes } from './routes/agents.ts';
+import { gatewayRoutes } from './routes/gateway.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: Services;
+  }
+}
+
+export interface AppDeps {
+  db: Db;
+  /** Defaults to the in-memory broker (one node). */
+  broker?: Broker;
+  distDir?: string;
+}
+
+const defaultDistDir = fileURLToPath(new URL('../dist', import.meta.url));
+
+export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { level: config.logLevel },
+    bodyLimit: 256 * 1024,
+    // Ids and client-chosen names appear in URLs; keep the router from choking on long ones.
+    routerOptions: { maxParamLength: 200 },
+  });
+  const broker = deps.broker ?? new MemoryBroker();
+  const hub = new Hub(broker);
+  const secret = await loadSecret(deps.db, config.secret);
+  const services = createServices({
+    db: deps.db,
+    publisher: hub,
+    secret,
+    config,
+    onError: (error) => app.log.error({ err: error }, 'background task failed'),
+  });
+  app.decorate('services', services);
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    let appError: AppError;
+    if (error.validation) appError = new AppError('VALIDATION_FAILED', error.message);
+    else if (error instanceof AppError) appError = error;
+    else if (error.statusCode && error.statusCode < 500) {
+      // Fastify's own 4xx (bad JSON, body too large, wrong content type): keep the status, one code.
+      reply.status(error.statusCode);
+      return { statusCode: error.statusCode, code: 'VALIDATION_FAILED', error: 'Bad Request', message: error.message };
+    } else {
+      appError = toAppError(error);
+      if (appError.code === 'INTERNAL') request.log.error({ err: error }, 'request failed');
+    }
+    if (appError.retryAfterMs) reply.header('retry-after', Math.ceil(appError.retryAfterMs / 1000));
+    reply.status(appError.statusCode);
+    return { statusCode: appError.statusCode, code: appError.code, error: errorName(appError.statusCode), message: appError.message };
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply.status(404);
+    return { statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: `No route ${request.method} ${request.url.split('?')[0]}` };
+  });
+
+  await app.register(websocket, {
+    options: {
+      maxPayload: config.maxFrameBytes,
+      // The browser offers [PROTOCOL, token]; we accept the protocol, never echo the token back.
+      handleProtocols: (protocols: Set<string>) => (protocols.has(PROTOCOL) ? PROTOCOL : false),
+    },
+    preClose(done) {
+      for (const client of this.websocketServer.clients) {
+        client.close(CloseCodes.GOING_AWAY.code, 'Server shutting down');
+      }
+      done();
+    },
+  });
+  await app.register(authPlugin, { services });
+  await app.register(authRoutes, { services });
+  await app.register(widgetRoutes, { services });
+  await app.register(conversationRoutes, { services });
+  await app.register(agentRoutes, { services });
+  await app.register(gatewayRoutes, { services, hub, config });
+  await app.register(staticPlugin, { distDir: deps.distDir ?? defaultDistDir });
+  app.get('/healthz', () => ({ ok: true }));
+
+  app.addHook('onClose', async () => {
+    await broker.close();
+  });
+  return app;
+}
+
+function errorName(status: number): string {
+  return ({ 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable' } as Record<number, string>)[status] ?? 'Internal Server Error';
+}

@@ -1,0 +1,66 @@
+// Environment → one typed, validated Config, read once at start. Everything has a default so that
+// `npm start` on a fresh clone just works.
+import { resolve } from 'node:path';
+
+export interface Config {
+  host: string;
+  port: number;
+  /** The example "shop" page is served on its own port, so it is a different origin, as on a real site. */
+  examplePort: number | null;
+  /** Where browsers reach this server; used in printed URLs and the example page's script tag. */
+  publicUrl: string;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  dataDir: string;
+  /** Token signing secret; when unset, one is generated on first start and kept in the database. */
+  secret: string | undefined;
+  adminEmail: string | undefined;
+  adminPassword: string | undefined;
+  maxMessageLength: number;
+  maxFrameBytes: number;
+  authTimeoutMs: number;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {}
+
+function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const host = env.HOST || 'localhost';
+  const port = intFrom(env, 'PORT', 3000, 0, 65535);
+  const examplePort = env.EXAMPLE_PORT === 'off' ? null : intFrom(env, 'EXAMPLE_PORT', port + 1, 0, 65535);
+  const publicUrl = (env.PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, '');
+  if (env.SECRET !== undefined && env.SECRET.length < 32) {
+    throw new ConfigError('SECRET must be at least 32 characters');
+  }
+  return {
+    host,
+    port,
+    examplePort,
+    publicUrl,
+    databaseUrl: env.DATABASE_URL || undefined,
+    redisUrl: env.REDIS_URL || undefined,
+    dataDir: resolve(env.DATA_DIR || './data'),
+    secret: env.SECRET || undefined,
+    adminEmail: env.ADMIN_EMAIL || undefined,
+    adminPassword: env.ADMIN_PASSWORD || undefined,
+    maxMessageLength: intFrom(env, 'MAX_MESSAGE_LENGTH', 4000, 1, 4000),
+    maxFrameBytes: intFrom(env, 'MAX_FRAME_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
+    authTimeoutMs: intFrom(env, 'AUTH_TIMEOUT_MS', 10_000, 100),
+    logLevel: env.LOG_LEVEL || 'info',
+  };
+}
+
+/** A config for tests and embedding: defaults, overridden field by field. */
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return { ...loadConfig({ PORT: '0', EXAMPLE_PORT: 'off', LOG_LEVEL: 'warn' }), ...overrides };
+}

@@ -1,0 +1,67 @@
+// `npm start`: config → database (+ migrations) → first-start data → bundles → listen.
+// Also serves the example shop on its own port so the widget can be tried cross-origin at once.
+import { loadConfig, ConfigError } from './config.ts';
+import { openDb } from '../db/index.ts';
+import { buildApp } from './app.ts';
+import { bootstrap } from './services/bootstrap.ts';
+import { ensureBundles } from '../scripts/build.ts';
+import { buildExampleServer } from '../examples/serve.ts';
+
+async function main(): Promise<void> {
+  const startedAt = performance.now();
+  const config = loadConfig();
+  const database = await openDb({ url: config.databaseUrl, dataDir: config.dataDir });
+  const exampleUrl = config.examplePort === null ? null : `http://localhost:${config.examplePort}`;
+  const exampleOrigins = config.examplePort === null ? [] :
+    [`http://localhost:${config.examplePort}`, `http://127.0.0.1:${config.examplePort}`];
+  const first = await bootstrap(database.db, {
+    adminEmail: config.adminEmail, adminPassword: config.adminPassword, exampleOrigins,
+  });
+  await ensureBundles();
+
+  let broker;
+  if (config.redisUrl) {
+    const { RedisBroker } = await import('./realtime/redis.ts');
+    broker = new RedisBroker(config.redisUrl);
+  }
+  const app = await buildApp(config, { db: database.db, ...(broker ? { broker } : {}) });
+  await app.listen({ host: config.host, port: config.port });
+  const example = exampleUrl === null ? null : await buildExampleServer({ serverUrl: config.publicUrl, siteKey: first.siteKey });
+  await example?.listen({ host: config.host, port: config.examplePort ?? 0 });
+
+  const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
+  const lines = [
+    '',
+    `Parley is running (${database.driver === 'pglite' ? `embedded database in ${config.dataDir}` : 'PostgreSQL'}, ready in ${seconds}s)`,
+    '',
+    `  Console:       ${config.publicUrl}/console/`,
+    `  Login:         ${first.adminEmail}`,
+    first.generatedPassword
+      ? `  Password:      ${first.generatedPassword}   (generated now and shown once; set ADMIN_PASSWORD to choose it)`
+      : config.adminPassword ? '  Password:      from ADMIN_PASSWORD' : '  Password:      the one printed on first start (set ADMIN_PASSWORD to reset it)',
+    ...(exampleUrl ? [`  Example shop:  ${exampleUrl}/   (a separate origin that embeds the widget)`] : []),
+    '',
+    '  Paste this into any page of an allowed origin:',
+    `  <script src="${config.publicUrl}/widget.js" data-site="${first.siteKey}" async></script>`,
+    '',
+  ];
+  console.log(lines.join('\n'));
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down');
+    await example?.close();
+    await app.close();
+    await database.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? `Configuration error: ${error.message}` : error);
+  process.exit(1);
+});

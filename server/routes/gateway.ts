@@ -1,0 +1,260 @@
+// The WebSocket gateway: one endpoint for visitors and agents. It authenticates a connection (token
+// in the Sec-WebSocket-Protocol header or in the first frame), validates every frame, calls the
+// services and relays their events. Frames of one connection are handled strictly in order.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import {
+  CloseCodes, PROTOCOL, WS_PATH,
+  type ClientFrame, type ErrorCode, type SendFrame, type ServerFrame, type SyncFrame, type TypingFrame,
+} from '../protocol.ts';
+import { AppError, notFound, toAppError } from '../errors.ts';
+import { parseClientFrame } from '../realtime/frames.ts';
+import { channels, type Hub, type Subscriber } from '../realtime/hub.ts';
+import type { Services } from '../services/index.ts';
+import { originAllowed, type Session } from '../services/identity.ts';
+import { latestConversationOf } from '../services/conversations.ts';
+import { conversationView, latestMessages, messagesAfter, toAgentView } from '../services/views.ts';
+import type { Config } from '../config.ts';
+import { eq } from 'drizzle-orm';
+import { schema } from '../../db/index.ts';
+
+const HISTORY_ON_READY = 50;
+const SYNC_PAGE = 200;
+/** Bad frames tolerated on one connection before it is closed as broken. */
+const MAX_BAD_FRAMES = 10;
+
+/** The token a browser put in Sec-WebSocket-Protocol next to our protocol name, if any. */
+function tokenFromProtocolHeader(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  return header.split(',').map((part) => part.trim()).find((part) => part && part !== PROTOCOL);
+}
+
+export async function gatewayRoutes(app: FastifyInstance, opts: { services: Services; hub: Hub; config: Config }) {
+  app.get(WS_PATH, { websocket: true }, (socket, request) => {
+    // Listeners are attached synchronously inside the constructor so no early frame is lost.
+    new ClientConnection(socket, request, opts.services, opts.hub, opts.config).start();
+  });
+}
+
+class ClientConnection implements Subscriber {
+  private session: Session | null = null;
+  private authenticating = false;
+  private closed = false;
+  /** Live frames that arrive between subscribing and sending `ready` wait here, so `ready` comes first. */
+  private pending: string[] | null = null;
+  private joined: string[] = [];
+  private queue: Promise<void> = Promise.resolve();
+  private badFrames = 0;
+  private authTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly request: FastifyRequest,
+    private readonly services: Services,
+    private readonly hub: Hub,
+    private readonly config: Config,
+  ) {}
+
+  start(): void {
+    this.socket.on('message', (data, isBinary) => this.receive(data, isBinary));
+    this.socket.on('close', () => this.cleanup());
+    this.socket.on('error', (error) => this.request.log.debug({ err: error }, 'websocket error'));
+    const token = tokenFromProtocolHeader(this.request.headers['sec-websocket-protocol']);
+    if (token) this.enqueue({ type: 'auth', token });
+    else {
+      this.authTimer = setTimeout(() => {
+        if (!this.session) this.close('AUTH_TIMEOUT', 'No authentication in time');
+      }, this.config.authTimeoutMs);
+    }
+  }
+
+  send(payload: string): void {
+    if (this.closed) return;
+    if (this.pending) this.pending.push(payload);
+    else this.socket.send(payload);
+  }
+
+  private sendFrame(frame: ServerFrame): void {
+    if (!this.closed) this.socket.send(JSON.stringify(frame));
+  }
+
+  private sendError(code: ErrorCode, message: string, extra: { clientId?: string; retryAfterMs?: number } = {}): void {
+    this.sendFrame({ type: 'error', code, message, ...extra });
+  }
+
+  private close(name: keyof typeof CloseCodes, reason: string): void {
+    if (this.closed) return;
+    this.socket.close(CloseCodes[name].code, reason);
+    this.cleanup();
+  }
+
+  private receive(data: unknown, isBinary: boolean): void {
+    if (this.closed) return;
+    const parsed = isBinary
+      ? { ok: false as const, code: 'BAD_FRAME' as const, message: 'Binary frames are not accepted' }
+      : parseClientFrame(String(data));
+    if (!parsed.ok) {
+      this.badFrames += 1;
+      this.sendError(parsed.code, parsed.message);
+      if (this.badFrames >= MAX_BAD_FRAMES) this.close('PROTOCOL_VIOLATION', 'Too many invalid frames');
+      return;
+    }
+    this.enqueue(parsed.frame);
+  }
+
+  private enqueue(frame: ClientFrame): void {
+    this.queue = this.queue.then(() => this.handle(frame)).catch((error: unknown) => {
+      const appError = toAppError(error);
+      if (appError.code === 'INTERNAL') this.request.log.error({ err: error, frame: frame.type }, 'frame failed');
+      this.sendError(appError.code, appError.message, {
+        ...(frame.type === 'message.send' ? { clientId: frame.clientId } : {}),
+        ...(appError.retryAfterMs !== undefined ? { retryAfterMs: appError.retryAfterMs } : {}),
+      });
+    });
+  }
+
+  private async handle(frame: ClientFrame): Promise<void> {
+    if (this.closed) return;
+    if (frame.type === 'auth') return this.authenticate(frame.token);
+    const session = this.session;
+    if (!session) throw new AppError('AUTH_REQUIRED', 'Authenticate first');
+    switch (frame.type) {
+      case 'message.send': return this.sendMessage(session, frame);
+      case 'typing': return this.typing(session, frame);
+      case 'sync': return this.sync(session, frame);
+      case 'presence.set':
+        if (session.kind !== 'agent') throw new AppError('FORBIDDEN', 'Only agents have availability');
+        return this.services.availability.choose(session.agent.id, frame.availability);
+    }
+  }
+
+  private async authenticate(token: string): Promise<void> {
+    if (this.session || this.authenticating) throw new AppError('BAD_FRAME', 'Already authenticated');
+    this.authenticating = true;
+    clearTimeout(this.authTimer);
+    const result = await this.services.identity.authenticate(token);
+    if (this.closed) return;
+    if (!result.ok) {
+      this.sendError(result.code, result.code === 'TOKEN_EXPIRED' ? 'Token expired' : 'Invalid token');
+      return this.close(result.code === 'TOKEN_EXPIRED' ? 'TOKEN_EXPIRED' : 'AUTH_FAILED', result.code);
+    }
+    const session = result.session;
+    if (session.kind === 'visitor' && !originAllowed(session.site, this.request.headers.origin)) {
+      this.sendError('ORIGIN_NOT_ALLOWED', 'This page\'s origin is not allowed for this site');
+      return this.close('ORIGIN_NOT_ALLOWED', 'ORIGIN_NOT_ALLOWED');
+    }
+    this.session = session;
+    this.pending = [];
+    if (session.kind === 'visitor') await this.readyVisitor(session.visitor, session.site);
+    else await this.readyAgent(session.agent);
+    const held = this.pending ?? [];
+    this.pending = null;
+    for (const payload of held) this.send(payload);
+  }
+
+  private join(...names: string[]): Promise<unknown> {
+    if (this.closed) return Promise.resolve();
+    this.joined.push(...names);
+    return Promise.all(names.map((channel) => this.hub.join(channel, this)));
+  }
+
+  private async readyVisitor(visitor: schema.Visitor, site: schema.Site): Promise<void> {
+    // Subscribe before reading history: a message committed in between arrives live (and is merged
+    // by seq), instead of falling between the two.
+    await this.join(channels.visitor(visitor.id), channels.team(site.accountId));
+    const latest = await latestConversationOf(this.services.db, visitor.id);
+    const [conversation, messages] = latest
+      ? await Promise.all([conversationView(this.services.db, latest.id), latestMessages(this.services.db, latest.id, HISTORY_ON_READY)])
+      : [null, []];
+    this.sendFrame({
+      type: 'ready',
+      role: 'visitor',
+      visitorId: visitor.id,
+      conversation,
+      messages,
+      team: { online: this.services.presence.teamOnline(site.accountId) },
+      settings: site.widgetSettings,
+    });
+  }
+
+  private async readyAgent(agent: schema.Agent): Promise<void> {
+    await this.join(channels.account(agent.accountId));
+    await this.services.availability.connected(agent.id, agent.accountId);
+    const colleagues = await this.services.db.select().from(schema.agents)
+      .where(eq(schema.agents.accountId, agent.accountId));
+    const { presence } = this.services;
+    this.sendFrame({
+      type: 'ready',
+      role: 'agent',
+      agent: toAgentView(agent, presence.availability(agent.id)),
+      agents: colleagues.map((colleague) => toAgentView(colleague, presence.availability(colleague.id))),
+    });
+  }
+
+  private async sendMessage(session: Session, frame: SendFrame): Promise<void> {
+    const { messages } = this.services;
+    let sent;
+    if (session.kind === 'visitor') {
+      sent = await messages.sendAsVisitor(this.visitorPrincipal(session), frame.clientId, frame.body, frame.conversationId);
+    } else {
+      if (!frame.conversationId) throw new AppError('BAD_FRAME', 'Agents must name the conversation');
+      const { agent } = session;
+      sent = await messages.sendAsAgent({ agentId: agent.id, accountId: agent.accountId, name: agent.name },
+        frame.conversationId, frame.clientId, frame.body);
+    }
+    const { message } = sent;
+    this.sendFrame({
+      type: 'ack',
+      clientId: message.clientId,
+      conversationId: message.conversationId,
+      messageId: message.id,
+      seq: message.seq,
+      createdAt: message.createdAt,
+    });
+  }
+
+  private async typing(session: Session, frame: TypingFrame): Promise<void> {
+    if (session.kind === 'visitor') {
+      const conversation = await this.visitorConversation(session, frame.conversationId);
+      this.services.messages.publishTyping(session.site.accountId, conversation, 'visitor', session.visitor.id, frame.typing);
+    } else {
+      const conversation = await this.services.conversations.requireForAgent(
+        { agentId: session.agent.id, accountId: session.agent.accountId }, frame.conversationId);
+      this.services.messages.publishTyping(session.agent.accountId, conversation, 'agent', session.agent.id, frame.typing);
+    }
+  }
+
+  private async sync(session: Session, frame: SyncFrame): Promise<void> {
+    const conversation = session.kind === 'visitor'
+      ? await this.visitorConversation(session, frame.conversationId)
+      : await this.services.conversations.requireForAgent(
+        { agentId: session.agent.id, accountId: session.agent.accountId }, frame.conversationId);
+    const page = await messagesAfter(this.services.db, conversation.id, frame.afterSeq, SYNC_PAGE);
+    this.sendFrame({ type: 'messages', conversationId: conversation.id, ...page });
+  }
+
+  /** A visitor may only touch their own conversations. */
+  private async visitorConversation(session: Extract<Session, { kind: 'visitor' }>, conversationId: string): Promise<schema.Conversation> {
+    const [conversation] = await this.services.db.select().from(schema.conversations)
+      .where(eq(schema.conversations.id, conversationId));
+    if (!conversation || conversation.visitorId !== session.visitor.id) throw notFound('Conversation not found');
+    return conversation;
+  }
+
+  private visitorPrincipal(session: Extract<Session, { kind: 'visitor' }>) {
+    return { visitorId: session.visitor.id, siteId: session.site.id, accountId: session.site.accountId };
+  }
+
+  private cleanup(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.authTimer);
+    for (const channel of this.joined) this.hub.leave(channel, this);
+    this.joined = [];
+    const session = this.session;
+    if (session?.kind === 'agent') {
+      this.services.availability.disconnected(session.agent.id)
+        .catch((error: unknown) => this.request.log.error({ err: error }, 'presence update failed'));
+    }
+  }
+}

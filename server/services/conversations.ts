@@ -1,0 +1,93 @@
+// Conversations as agents see them: listing, access checks, assignment and status. Every query is
+// scoped to the agent's account; another account's conversation is NOT_FOUND, never FORBIDDEN, so
+// ids cannot be probed.
+import { and, desc, eq, isNull, ne, type SQL } from 'drizzle-orm';
+import { schema, type Db } from '../../db/index.ts';
+import type { ConversationListView, ConversationStatus, ConversationView } from '../protocol.ts';
+import { AppError, notFound } from '../errors.ts';
+import { channels, type Publisher } from '../realtime/hub.ts';
+import { conversationView, conversationViews } from './views.ts';
+import { isUuid } from './ids.ts';
+
+const { conversations, sites, agents } = schema;
+
+export interface AgentPrincipal { agentId: string; accountId: string }
+
+export class Conversations {
+  constructor(private readonly db: Db, private readonly publisher: Publisher) {}
+
+  list(agent: AgentPrincipal, view: ConversationListView, status: ConversationStatus | undefined): Promise<ConversationView[]> {
+    const filters: (SQL | undefined)[] = [eq(sites.accountId, agent.accountId)];
+    if (status) filters.push(eq(conversations.status, status));
+    else filters.push(ne(conversations.status, 'resolved'));
+    if (view === 'unassigned') filters.push(isNull(conversations.assigneeId));
+    if (view === 'mine') filters.push(eq(conversations.assigneeId, agent.agentId));
+    return conversationViews(this.db, and(...filters));
+  }
+
+  /** The conversation if it belongs to the agent's account; NOT_FOUND otherwise. */
+  async requireForAgent(agent: AgentPrincipal, conversationId: string): Promise<schema.Conversation> {
+    if (!isUuid(conversationId)) throw notFound('Conversation not found');
+    const [row] = await this.db
+      .select({ conversation: conversations })
+      .from(conversations)
+      .innerJoin(sites, eq(sites.id, conversations.siteId))
+      .where(and(eq(conversations.id, conversationId), eq(sites.accountId, agent.accountId)));
+    if (!row) throw notFound('Conversation not found');
+    return row.conversation;
+  }
+
+  async get(agent: AgentPrincipal, conversationId: string): Promise<ConversationView> {
+    await this.requireForAgent(agent, conversationId);
+    const view = await conversationView(this.db, conversationId);
+    if (!view) throw notFound('Conversation not found');
+    return view;
+  }
+
+  async assign(agent: AgentPrincipal, conversationId: string, assigneeId: string | null): Promise<ConversationView> {
+    await this.requireForAgent(agent, conversationId);
+    if (assigneeId !== null) {
+      const [assignee] = isUuid(assigneeId)
+        ? await this.db.select({ id: agents.id }).from(agents)
+          .where(and(eq(agents.id, assigneeId), eq(agents.accountId, agent.accountId)))
+        : [];
+      if (!assignee) throw new AppError('VALIDATION_FAILED', 'No such agent in this account');
+    }
+    await this.db.update(conversations).set({ assigneeId, updatedAt: new Date() })
+      .where(eq(conversations.id, conversationId));
+    return this.announce(agent.accountId, conversationId);
+  }
+
+  async setStatus(agent: AgentPrincipal, conversationId: string, status: ConversationStatus): Promise<ConversationView> {
+    await this.requireForAgent(agent, conversationId);
+    try {
+      await this.db.update(conversations)
+        .set({ status, updatedAt: new Date(), resolvedAt: status === 'resolved' ? new Date() : null })
+        .where(eq(conversations.id, conversationId));
+    } catch (error) {
+      // Reopening while the visitor already has another unresolved conversation.
+      if ((error as { code?: string }).code === '23505' || (error as { cause?: { code?: string } }).cause?.code === '23505') {
+        throw new AppError('VALIDATION_FAILED', 'The visitor already has an unresolved conversation');
+      }
+      throw error;
+    }
+    return this.announce(agent.accountId, conversationId);
+  }
+
+  /** Sends the conversation's current view to every agent of the account, and returns it. */
+  async announce(accountId: string, conversationId: string): Promise<ConversationView> {
+    const view = await conversationView(this.db, conversationId);
+    if (!view) throw notFound('Conversation not found');
+    this.publisher.publish([channels.account(accountId)], { type: 'conversation', conversation: view });
+    return view;
+  }
+}
+
+/** Newest first: the conversation a returning visitor sees in the widget. */
+export async function latestConversationOf(db: Db, visitorId: string): Promise<schema.Conversation | null> {
+  const [row] = await db.select().from(conversations)
+    .where(eq(conversations.visitorId, visitorId))
+    .orderBy(desc(conversations.createdAt))
+    .limit(1);
+  return row ?? null;
+}

@@ -1,0 +1,142 @@
+// Appending messages: the heart of "nothing lost, nothing doubled". A message gets the next
+// per-conversation sequence number in the same transaction as its insert (the conversation row lock
+// serialises writers, so there are no gaps), and a resend of a known clientId returns the stored
+// message instead of a second copy. Callers acknowledge only after this returns, i.e. after commit.
+import { and, eq, sql } from 'drizzle-orm';
+import { schema, type Db } from '../../db/index.ts';
+import type { MessageView } from '../protocol.ts';
+import { AppError, notFound } from '../errors.ts';
+import { channels, type Publisher } from '../realtime/hub.ts';
+import type { Routing } from './routing.ts';
+import type { AgentPrincipal, Conversations } from './conversations.ts';
+import { latestConversationOf } from './conversations.ts';
+import { toMessageView } from './views.ts';
+
+const { conversations, messages } = schema;
+
+export interface VisitorPrincipal { visitorId: string; siteId: string; accountId: string }
+
+export interface Sent {
+  message: MessageView;
+  /** The clientId was already stored: this is the original message, nothing new was written. */
+  duplicate: boolean;
+}
+
+interface Author { kind: 'visitor' | 'agent'; id: string; name: string | null }
+
+class DuplicateClientId extends Error {}
+
+export class Messages {
+  constructor(
+    private readonly db: Db,
+    private readonly publisher: Publisher,
+    private readonly routing: Routing,
+    private readonly conversations: Conversations,
+    private readonly maxLength: number,
+  ) {}
+
+  /** A visitor writes: into their unresolved conversation, else reopening their latest, else a new one. */
+  async sendAsVisitor(visitor: VisitorPrincipal, clientId: string, body: string, conversationId?: string): Promise<Sent> {
+    const text = this.checkBody(body);
+    const conversation = await this.conversationFor(visitor);
+    // A visitor naming a conversation may only name their current one.
+    if (conversationId !== undefined && conversationId !== conversation.id) throw notFound('Conversation not found');
+    const sent = await this.append(conversation.id, { kind: 'visitor', id: visitor.visitorId, name: null }, clientId, text);
+    if (!sent.duplicate) {
+      this.publisher.publish([channels.account(visitor.accountId), channels.visitor(visitor.visitorId)],
+        { type: 'message', message: sent.message });
+      if (conversation.status !== 'open') await this.conversations.announce(visitor.accountId, conversation.id);
+    }
+    return sent;
+  }
+
+  /** An agent writes into a conversation of their account; an unassigned one becomes theirs. */
+  async sendAsAgent(agent: AgentPrincipal & { name: string }, conversationId: string, clientId: string, body: string): Promise<Sent> {
+    const text = this.checkBody(body);
+    const conversation = await this.conversations.requireForAgent(agent, conversationId);
+    const sent = await this.append(conversation.id, { kind: 'agent', id: agent.agentId, name: agent.name }, clientId, text);
+    if (!sent.duplicate) {
+      this.publisher.publish([channels.account(agent.accountId), channels.visitor(conversation.visitorId)],
+        { type: 'message', message: sent.message });
+      if (conversation.assigneeId === null) await this.conversations.announce(agent.accountId, conversation.id);
+    }
+    return sent;
+  }
+
+  /** Typing is relayed, never stored: to the agents of the account, and to the visitor's tabs. */
+  publishTyping(accountId: string, conversation: schema.Conversation, authorKind: 'visitor' | 'agent', authorId: string, typing: boolean): void {
+    const targets = [channels.account(accountId)];
+    if (authorKind === 'agent') targets.push(channels.visitor(conversation.visitorId));
+    this.publisher.publish(targets, { type: 'typing', conversationId: conversation.id, authorKind, authorId, typing });
+  }
+
+  private checkBody(body: string): string {
+    const text = body.trim();
+    if (text.length === 0) throw new AppError('MESSAGE_INVALID', 'A message cannot be empty');
+    if (text.length > this.maxLength) {
+      throw new AppError('MESSAGE_INVALID', `A message can be at most ${this.maxLength} characters`);
+    }
+    return text;
+  }
+
+  private async conversationFor(visitor: VisitorPrincipal): Promise<schema.Conversation> {
+    const latest = await latestConversationOf(this.db, visitor.visitorId);
+    if (latest) return latest;
+    // Two tabs may start a conversation at the same instant: the partial unique index lets one win,
+    // and the other picks up the winner's conversation.
+    const [created] = await this.db.insert(conversations)
+      .values({ siteId: visitor.siteId, visitorId: visitor.visitorId })
+      .onConflictDoNothing()
+      .returning();
+    if (!created) {
+      const winner = await latestConversationOf(this.db, visitor.visitorId);
+      if (!winner) throw new AppError('INTERNAL', 'Conversation vanished');
+      return winner;
+    }
+    const assignee = await this.routing.routeConversation(created.id, visitor.accountId);
+    if (!assignee) await this.conversations.announce(visitor.accountId, created.id);
+    return created;
+  }
+
+  private async append(conversationId: string, author: Author, clientId: string, body: string): Promise<Sent> {
+    try {
+      const row = await this.db.transaction(async (tx) => {
+        const now = new Date();
+        const [conversation] = await tx.update(conversations)
+          .set({
+            lastSeq: sql`${conversations.lastSeq} + 1`,
+            updatedAt: now,
+            // A visitor writing again reopens the conversation; an agent's first reply claims it.
+            ...(author.kind === 'visitor'
+              ? { status: 'open' as const, resolvedAt: null }
+              : { assigneeId: sql`coalesce(${conversations.assigneeId}, ${author.id}::uuid)` }),
+          })
+          .where(eq(conversations.id, conversationId))
+          .returning({ lastSeq: conversations.lastSeq });
+        if (!conversation) throw new AppError('NOT_FOUND', 'Conversation not found');
+        const [inserted] = await tx.insert(messages)
+          .values({
+            conversationId,
+            seq: conversation.lastSeq,
+            clientId,
+            authorKind: author.kind,
+            authorId: author.id,
+            body,
+            createdAt: now,
+          })
+          .onConflictDoNothing()
+          .returning();
+        // Rolling back also undoes the sequence bump, so a resend leaves no gap.
+        if (!inserted) throw new DuplicateClientId();
+        return inserted;
+      });
+      return { message: toMessageView(row, author.name), duplicate: false };
+    } catch (error) {
+      if (!(error instanceof DuplicateClientId)) throw error;
+      const [original] = await this.db.select().from(messages)
+        .where(and(eq(messages.conversationId, conversationId), eq(messages.clientId, clientId)));
+      if (!original) throw new AppError('INTERNAL', 'Duplicate message vanished');
+      return { message: toMessageView(original, original.authorKind === 'agent' ? author.name : null), duplicate: true };
+    }
+  }
+}
