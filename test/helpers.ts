@@ -188,6 +188,13 @@ export class TestClient {
     });
   }
 
+  /** The `ready` frame, typed for the expected role. */
+  async ready<R extends 'visitor' | 'agent'>(role: R): Promise<Extract<ServerFrame, { type: 'ready'; role: R }>> {
+    const frame = await this.next('ready');
+    if (frame.role !== role) throw new Error(`expected a ${role} ready frame, got ${frame.role}`);
+    return frame as Extract<ServerFrame, { type: 'ready'; role: R }>;
+  }
+
   close(): void {
     this.socket.close();
   }

@@ -58,7 +58,6 @@ class ClientConnection implements Subscriber {
   start(): void {
     this.socket.on('message', (data, isBinary) => this.receive(data, isBinary));
     this.socket.on('close', () => this.cleanup());
-    this.socket.on('error', (error) => this.request.log.debug({ err: error }, 'websocket error'));
     const token = tokenFromProtocolHeader(this.request.headers['sec-websocket-protocol']);
     if (token) this.enqueue({ type: 'auth', token });
     else {

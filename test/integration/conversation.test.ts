@@ -26,12 +26,12 @@ describe(`conversation loop (${driver})`, () => {
 
   it('relays a visitor message to the agent and the reply back, with both in the database', async () => {
     const agent = track(await TestClient.connect(server, { token: await loginAgent(server, tenant.owner.email) }));
-    const agentReady = await agent.next('ready');
-    expect(agentReady.role).toBe('agent');
+    const agentReady = await agent.ready('agent');
+    expect(agentReady.agent.id).toBe(tenant.owner.id);
 
     const session = await visitorSession(server, tenant.site);
     const visitor = track(await TestClient.connect(server, { token: session.token, origin: ORIGIN }));
-    const ready = await visitor.next('ready');
+    const ready = await visitor.ready('visitor');
     expect(ready).toMatchObject({ role: 'visitor', visitorId: session.visitorId, conversation: null, messages: [] });
     expect(ready.team.online).toBe(true);
 
@@ -62,7 +62,7 @@ describe(`conversation loop (${driver})`, () => {
     const again = await visitorSession(server, tenant.site, ORIGIN, session.token);
     expect(again.visitorId).toBe(session.visitorId);
     const reloaded = track(await TestClient.connect(server, { token: again.token, origin: ORIGIN }));
-    const history = await reloaded.next('ready');
+    const history = await reloaded.ready('visitor');
     expect(history.conversation?.id).toBe(ack.conversationId);
     expect(history.messages.map((m) => m.body)).toEqual(['Hello, is my order shipped?', 'Yes, it left today.']);
   });
@@ -88,7 +88,7 @@ describe(`conversation loop (${driver})`, () => {
     const other = await createTenant(server.database, [ORIGIN]);
     const session = await visitorSession(server, other.site);
     const visitor = track(await TestClient.connect(server, { token: session.token, origin: ORIGIN }));
-    expect((await visitor.next('ready')).team.online).toBe(false);
+    expect((await visitor.ready('visitor')).team.online).toBe(false);
     visitor.send({ type: 'message.send', clientId: randomUUID(), body: 'anyone there?' });
     const ack = await visitor.next('ack');
     const [waiting] = await server.database.db.select().from(schema.conversations)
