@@ -10,10 +10,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
-      { test: { name: 'pglite', include: dbTests, env: { PARLEY_TEST_DB: 'pglite' } } },
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { extends: true, test: { name: 'pglite', include: dbTests, env: { PARLEY_TEST_DB: 'pglite' } } },
       ...(process.env.DATABASE_URL
-        ? [{ test: { name: server, include: dbTests, env: { PARLEY_TEST_DB: 'postgres' } } }]
+        ? [{ extends: true, test: { name: server, include: dbTests, env: { PARLEY_TEST_DB: 'postgres' } } }]
         : []),
     ],
   },

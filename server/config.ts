@@ -19,6 +19,13 @@ export interface Config {
   maxMessageLength: number;
   maxFrameBytes: number;
   authTimeoutMs: number;
+  /** Server → client WebSocket pings; a peer that misses two is dropped. */
+  heartbeatMs: number;
+  /** Per-connection token bucket over every frame: sustained rate and burst. */
+  rateLimitPerSecond: number;
+  rateLimitBurst: number;
+  /** A connection whose unsent output passes this many bytes is closed (SLOW_CONSUMER). */
+  sendBufferLimit: number;
   logLevel: string;
 }
 
@@ -56,6 +63,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxMessageLength: intFrom(env, 'MAX_MESSAGE_LENGTH', 4000, 1, 4000),
     maxFrameBytes: intFrom(env, 'MAX_FRAME_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
     authTimeoutMs: intFrom(env, 'AUTH_TIMEOUT_MS', 10_000, 100),
+    heartbeatMs: intFrom(env, 'HEARTBEAT_MS', 25_000, 100),
+    rateLimitPerSecond: intFrom(env, 'RATE_LIMIT_PER_SECOND', 10, 1),
+    rateLimitBurst: intFrom(env, 'RATE_LIMIT_BURST', 30, 1),
+    sendBufferLimit: intFrom(env, 'SEND_BUFFER_LIMIT', 1024 * 1024, 1024),
     logLevel: env.LOG_LEVEL || 'info',
   };
 }

@@ -70,7 +70,10 @@ export interface PresenceSetFrame { type: 'presence.set'; availability: 'online'
 /** Ask for the messages after `afterSeq`; answered by a `messages` frame (paged, see hasMore). */
 export interface SyncFrame { type: 'sync'; conversationId: string; afterSeq: number }
 
-export type ClientFrame = AuthFrame | SendFrame | TypingFrame | PresenceSetFrame | SyncFrame;
+/** Liveness check a browser can make (it cannot send WebSocket pings): answered by `pong`. */
+export interface PingFrame { type: 'ping' }
+
+export type ClientFrame = AuthFrame | SendFrame | TypingFrame | PresenceSetFrame | SyncFrame | PingFrame;
 export type ClientFrameType = ClientFrame['type'];
 
 // ---- server → client -------------------------------------------------------------------------
@@ -117,6 +120,7 @@ export interface PresenceFrame { type: 'presence'; agentId: string; availability
 /** To visitors: whether at least one agent is online. */
 export interface TeamFrame { type: 'team'; online: boolean }
 export interface MessagesFrame { type: 'messages'; conversationId: string; messages: MessageView[]; hasMore: boolean }
+export interface PongFrame { type: 'pong' }
 export interface ErrorFrame {
   type: 'error';
   code: ErrorCode;
@@ -137,6 +141,7 @@ export type ServerFrame =
   | PresenceFrame
   | TeamFrame
   | MessagesFrame
+  | PongFrame
   | ErrorFrame;
 
 // ---- errors ----------------------------------------------------------------------------------
@@ -180,6 +185,8 @@ export const CloseCodes = {
   AUTH_TIMEOUT: { code: 4008, reconnect: true },
   /** Too many invalid frames: the client is broken, reconnecting will not help. */
   PROTOCOL_VIOLATION: { code: 4009, reconnect: false },
+  /** The client did not read its frames fast enough; reconnect and resume with `sync`. */
+  SLOW_CONSUMER: { code: 4010, reconnect: true },
 } as const;
 export type CloseCodeName = keyof typeof CloseCodes;
 

@@ -22,6 +22,7 @@ const schemas: Record<ClientFrameType, TSchema> = {
     type: Type.Literal('presence.set'),
     availability: Type.Union([Type.Literal('online'), Type.Literal('away')]),
   }, strict),
+  ping: Type.Object({ type: Type.Literal('ping') }, strict),
   sync: Type.Object({
     type: Type.Literal('sync'),
     conversationId: Uuid,

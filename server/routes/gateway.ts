@@ -9,6 +9,7 @@ import {
 } from '../protocol.ts';
 import { AppError, notFound, toAppError } from '../errors.ts';
 import { parseClientFrame } from '../realtime/frames.ts';
+import { TokenBucket } from '../realtime/rate-limit.ts';
 import { channels, type Hub, type Subscriber } from '../realtime/hub.ts';
 import type { Services } from '../services/index.ts';
 import { originAllowed, type Session } from '../services/identity.ts';
@@ -30,10 +31,19 @@ function tokenFromProtocolHeader(header: string | undefined): string | undefined
 }
 
 export async function gatewayRoutes(app: FastifyInstance, opts: { services: Services; hub: Hub; config: Config }) {
+  const live = new Set<ClientConnection>();
   app.get(WS_PATH, { websocket: true }, (socket, request) => {
-    // Listeners are attached synchronously inside the constructor so no early frame is lost.
-    new ClientConnection(socket, request, opts.services, opts.hub, opts.config).start();
+    // Listeners are attached synchronously in start() so no early frame is lost.
+    const connection = new ClientConnection(socket, request, opts.services, opts.hub, opts.config, () => live.delete(connection));
+    live.add(connection);
+    connection.start();
   });
+  // One timer for all connections: a peer that has not answered the previous ping is dead.
+  const heartbeat = setInterval(() => {
+    for (const connection of live) connection.heartbeat();
+  }, opts.config.heartbeatMs);
+  heartbeat.unref();
+  app.addHook('onClose', async () => clearInterval(heartbeat));
 }
 
 class ClientConnection implements Subscriber {
@@ -46,6 +56,8 @@ class ClientConnection implements Subscriber {
   private queue: Promise<void> = Promise.resolve();
   private badFrames = 0;
   private authTimer: NodeJS.Timeout | undefined;
+  private alive = true;
+  private readonly bucket: TokenBucket;
 
   constructor(
     private readonly socket: WebSocket,
@@ -53,11 +65,15 @@ class ClientConnection implements Subscriber {
     private readonly services: Services,
     private readonly hub: Hub,
     private readonly config: Config,
-  ) {}
+    private readonly onGone: () => void,
+  ) {
+    this.bucket = new TokenBucket(config.rateLimitPerSecond, config.rateLimitBurst);
+  }
 
   start(): void {
     this.socket.on('message', (data, isBinary) => this.receive(data, isBinary));
     this.socket.on('close', () => this.cleanup());
+    this.socket.on('pong', () => { this.alive = true; });
     const token = tokenFromProtocolHeader(this.request.headers['sec-websocket-protocol']);
     if (token) this.enqueue({ type: 'auth', token });
     else {
@@ -67,14 +83,32 @@ class ClientConnection implements Subscriber {
     }
   }
 
+  heartbeat(): void {
+    if (!this.alive) {
+      this.socket.terminate();
+      this.cleanup();
+      return;
+    }
+    this.alive = false;
+    this.socket.ping();
+  }
+
   send(payload: string): void {
     if (this.closed) return;
-    if (this.pending) this.pending.push(payload);
-    else this.socket.send(payload);
+    if (this.pending) {
+      this.pending.push(payload);
+      return;
+    }
+    // A reader that cannot keep up would hold ever more memory here; drop it, it will resume by seq.
+    if (this.socket.bufferedAmount > this.config.sendBufferLimit) {
+      this.close('SLOW_CONSUMER', 'Too far behind');
+      return;
+    }
+    this.socket.send(payload);
   }
 
   private sendFrame(frame: ServerFrame): void {
-    if (!this.closed) this.socket.send(JSON.stringify(frame));
+    this.send(JSON.stringify(frame));
   }
 
   private sendError(code: ErrorCode, message: string, extra: { clientId?: string; retryAfterMs?: number } = {}): void {
@@ -92,6 +126,14 @@ class ClientConnection implements Subscriber {
     const parsed = isBinary
       ? { ok: false as const, code: 'BAD_FRAME' as const, message: 'Binary frames are not accepted' }
       : parseClientFrame(String(data));
+    const waitMs = this.bucket.take();
+    if (waitMs > 0) {
+      this.sendError('RATE_LIMITED', 'Too many frames, slow down', {
+        retryAfterMs: waitMs,
+        ...(parsed.ok && parsed.frame.type === 'message.send' ? { clientId: parsed.frame.clientId } : {}),
+      });
+      return;
+    }
     if (!parsed.ok) {
       this.badFrames += 1;
       this.sendError(parsed.code, parsed.message);
@@ -118,6 +160,7 @@ class ClientConnection implements Subscriber {
     const session = this.session;
     if (!session) throw new AppError('AUTH_REQUIRED', 'Authenticate first');
     switch (frame.type) {
+      case 'ping': return this.sendFrame({ type: 'pong' });
       case 'message.send': return this.sendMessage(session, frame);
       case 'typing': return this.typing(session, frame);
       case 'sync': return this.sync(session, frame);
@@ -248,6 +291,7 @@ class ClientConnection implements Subscriber {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.authTimer);
+    this.onGone();
     for (const channel of this.joined) this.hub.leave(channel, this);
     this.joined = [];
     const session = this.session;
