@@ -173,6 +173,8 @@ export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 export const CloseCodes = {
   /** Server shutting down or restarting. */
   GOING_AWAY: { code: 1001, reconnect: true },
+  /** The server could not check the token just now (storage unavailable): try again shortly. */
+  TRY_AGAIN_LATER: { code: 1013, reconnect: true },
   /** The token is bad (forged, wrong audience, unknown subject): get a new one before trying again. */
   AUTH_FAILED: { code: 4001, reconnect: false },
   /** The token expired: refresh it, then reconnect. */

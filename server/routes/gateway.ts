@@ -174,7 +174,15 @@ class ClientConnection implements Subscriber {
     if (this.session || this.authenticating) throw new AppError('BAD_FRAME', 'Already authenticated');
     this.authenticating = true;
     clearTimeout(this.authTimer);
-    const result = await this.services.identity.authenticate(token);
+    let result;
+    try {
+      result = await this.services.identity.authenticate(token);
+    } catch (error) {
+      const appError = toAppError(error);
+      if (appError.code === 'INTERNAL') this.request.log.error({ err: error }, 'authentication failed');
+      this.sendError(appError.code, appError.message);
+      return this.close('TRY_AGAIN_LATER', appError.code);
+    }
     if (this.closed) return;
     if (!result.ok) {
       this.sendError(result.code, result.code === 'TOKEN_EXPIRED' ? 'Token expired' : 'Invalid token');

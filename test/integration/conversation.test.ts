@@ -84,6 +84,28 @@ describe(`conversation loop (${driver})`, () => {
     expect(rows.map((r) => r.seq).sort()).toEqual([1, 2]);
   });
 
+  it('keeps one conversation for a visitor with several tabs, live in every tab', async () => {
+    const session = await visitorSession(server, tenant.site);
+    const tabs = [
+      track(await TestClient.connect(server, { token: session.token, origin: ORIGIN })),
+      track(await TestClient.connect(server, { token: session.token, origin: ORIGIN })),
+    ];
+    await Promise.all(tabs.map((tab) => tab.ready('visitor')));
+    // Both tabs write their first message at the same moment: still one conversation.
+    tabs[0]!.send({ type: 'message.send', clientId: 'tab-a', body: 'from tab A' });
+    tabs[1]!.send({ type: 'message.send', clientId: 'tab-b', body: 'from tab B' });
+    const acks = await Promise.all(tabs.map((tab) => tab.next('ack')));
+    expect(acks[0]!.conversationId).toBe(acks[1]!.conversationId);
+    expect(acks.map((a) => a.seq).sort()).toEqual([1, 2]);
+    for (const tab of tabs) {
+      const seen = [await tab.next('message'), await tab.next('message')].map((f) => f.message.body).sort();
+      expect(seen).toEqual(['from tab A', 'from tab B']);
+    }
+    const rows = await server.database.db.select().from(schema.conversations)
+      .where(eq(schema.conversations.visitorId, session.visitorId));
+    expect(rows).toHaveLength(1);
+  });
+
   it('leaves a conversation unassigned while nobody is online and assigns it when an agent comes online', async () => {
     const other = await createTenant(server.database, [ORIGIN]);
     const session = await visitorSession(server, other.site);
