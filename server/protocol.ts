@@ -217,7 +217,7 @@ export interface WidgetSessionResponse {
   team: { online: boolean };
 }
 
-/** POST /api/auth/login { email, password } */
+/** POST /api/auth/login { email, password }; POST /api/auth/refresh (with a valid token) → a fresh one */
 export interface LoginResponse { token: string; agent: AgentView }
 
 /** GET /api/me */

@@ -14,4 +14,6 @@ export async function authRoutes(app: FastifyInstance, { services }: { services:
     const { email, password } = request.body as { email: string; password: string };
     return services.identity.login(email, password);
   });
+
+  app.post('/api/auth/refresh', { onRequest: app.requireAgent }, (request) => services.identity.renewAgent(request.agent!));
 }

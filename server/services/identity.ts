@@ -4,7 +4,7 @@ import { eq } from 'drizzle-orm';
 import { schema, type Db } from '../../db/index.ts';
 import type { LoginResponse, WidgetSessionResponse } from '../protocol.ts';
 import { AppError } from '../errors.ts';
-import type { Tokens } from './tokens.ts';
+import { VISITOR_RENEWAL_GRACE_SECONDS, type Tokens } from './tokens.ts';
 import type { Presence } from './presence.ts';
 import { decoyHash, verifyPassword } from './passwords.ts';
 import { toAgentView } from './views.ts';
@@ -54,7 +54,7 @@ export class Identity {
     if (!originAllowed(site, origin)) throw new AppError('ORIGIN_NOT_ALLOWED', 'This page\'s origin is not allowed for this site');
     let visitor: schema.Visitor | undefined;
     if (previousToken) {
-      const result = await this.tokens.verify(previousToken, 'visitor');
+      const result = await this.tokens.verify(previousToken, 'visitor', { expiredGraceSeconds: VISITOR_RENEWAL_GRACE_SECONDS });
       if (result.ok && result.claims.kind === 'visitor' && result.claims.siteId === site.id) {
         [visitor] = await this.db.update(visitors).set({ lastSeenAt: new Date() })
           .where(eq(visitors.id, result.claims.visitorId)).returning();
@@ -75,6 +75,14 @@ export class Identity {
     const [agent] = await this.db.select().from(agents).where(eq(agents.email, email.trim().toLowerCase()));
     const valid = await verifyPassword(password, agent?.passwordHash ?? await decoyHash());
     if (!agent || !valid) throw new AppError('INVALID_CREDENTIALS', 'Wrong email or password');
+    return {
+      token: await this.tokens.signAgent(agent.id, agent.accountId),
+      agent: toAgentView(agent, this.presence.availability(agent.id)),
+    };
+  }
+
+  /** A fresh token for an agent whose current one is still valid: the console renews before expiry. */
+  async renewAgent(agent: schema.Agent): Promise<LoginResponse> {
     return {
       token: await this.tokens.signAgent(agent.id, agent.accountId),
       agent: toAgentView(agent, this.presence.availability(agent.id)),

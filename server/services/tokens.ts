@@ -8,6 +8,11 @@ import { schema, type Db } from '../../db/index.ts';
 const ISSUER = 'parley';
 export const VISITOR_TOKEN_TTL = '30d';
 export const AGENT_TOKEN_TTL = '12h';
+/**
+ * How long after expiry a visitor token may still be traded for a fresh one (never used to connect).
+ * A widget renews its token on every page view, so only a visitor away this long starts afresh.
+ */
+export const VISITOR_RENEWAL_GRACE_SECONDS = 90 * 24 * 3600;
 
 export interface VisitorClaims { kind: 'visitor'; visitorId: string; siteId: string }
 export interface AgentClaims { kind: 'agent'; agentId: string; accountId: string }
@@ -39,12 +44,13 @@ export class Tokens {
   }
 
   /** Verifies signature, algorithm (HS256 only: `alg: none` and others are refused), issuer, expiry. */
-  async verify(token: string, audience?: 'visitor' | 'agent'): Promise<VerifyResult> {
+  async verify(token: string, audience?: 'visitor' | 'agent', options: { expiredGraceSeconds?: number } = {}): Promise<VerifyResult> {
     try {
       const { payload } = await jwtVerify(token, this.key, {
         issuer: ISSUER,
         algorithms: ['HS256'],
         ...(audience ? { audience } : {}),
+        ...(options.expiredGraceSeconds ? { clockTolerance: options.expiredGraceSeconds } : {}),
       });
       const sub = payload.sub;
       const aud = Array.isArray(payload.aud) ? payload.aud[0] : payload.aud;

@@ -92,6 +92,25 @@ describe(`hostile input is refused with a code, and the server carries on (${dri
     const client = await TestClient.connect(server, { token: expired, origin: ORIGIN });
     expect((await client.next('error')).code).toBe('TOKEN_EXPIRED');
     expect((await client.closed).code).toBe(CloseCodes.TOKEN_EXPIRED.code);
+
+    // The widget trades the expired token for a fresh one and keeps the same visitor (and history).
+    const renewed = await visitorSession(server, tenant.site, ORIGIN, expired);
+    expect(renewed.visitorId).toBe(session.visitorId);
+    const again = await TestClient.connect(server, { token: renewed.token, origin: ORIGIN });
+    expect((await again.ready('visitor')).visitorId).toBe(session.visitorId);
+    again.close();
+  });
+
+  it('renews an agent token only while it is valid', async () => {
+    const token = await loginAgent(server, tenant.owner.email);
+    const renewed = await post<{ token: string }>(`${server.url}/api/auth/refresh`, {}, { authorization: `Bearer ${token}` });
+    expect(renewed.status).toBe(200);
+    expect((await get(`${server.url}/api/me`, renewed.body.token)).status).toBe(200);
+    const expired = await new SignJWT({ acc: tenant.accountId }).setProtectedHeader({ alg: 'HS256' })
+      .setIssuer('parley').setAudience('agent').setSubject(tenant.owner.id)
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 60).sign(secret);
+    expect(await post(`${server.url}/api/auth/refresh`, {}, { authorization: `Bearer ${expired}` }))
+      .toMatchObject({ status: 401, body: { code: 'TOKEN_EXPIRED' } });
   });
 
   it('refuses a visitor token on the agents\' API (wrong audience)', async () => {
