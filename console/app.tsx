@@ -1,0 +1,93 @@
+// The session gate: a stored token is checked with /api/me before the inbox opens; any 401, here
+// or later, drops the token and returns to the login screen.
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { AgentView } from '../server/protocol.ts';
+import { ApiError, createApi } from './lib/api.ts';
+import { keys, readText, remove, writeText } from './lib/storage.ts';
+import { Login } from './routes/login.tsx';
+import { Inbox } from './routes/inbox.tsx';
+
+type Session =
+  | { phase: 'checking' }
+  | { phase: 'unreachable'; message: string }
+  | { phase: 'signed-out'; notice?: string }
+  | { phase: 'signed-in'; token: string; agent: AgentView };
+
+const RECHECK_MS = 5_000;
+
+export function App() {
+  const token = useRef(readText(keys.token));
+  const [session, setSession] = useState<Session>(() =>
+    token.current ? { phase: 'checking' } : { phase: 'signed-out' },
+  );
+
+  const signOut = (notice?: string) => {
+    token.current = null;
+    remove(keys.token);
+    setSession({ phase: 'signed-out', notice });
+  };
+
+  const api = useMemo(
+    () => createApi(() => token.current, () => signOut('Your session has ended. Please sign in again.')),
+    [],
+  );
+
+  useEffect(() => {
+    if (session.phase !== 'checking') return;
+    let cancelled = false;
+    api.me().then(
+      ({ agent }) => {
+        if (!cancelled && token.current) setSession({ phase: 'signed-in', token: token.current, agent });
+      },
+      (err: unknown) => {
+        // A 401 already signed us out; anything else means the server is unreachable or failing,
+        // and the token may well still be good, so keep it and try again.
+        if (cancelled || (err instanceof ApiError && err.status === 401)) return;
+        setSession({ phase: 'unreachable', message: err instanceof Error ? err.message : String(err) });
+      },
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [session.phase]);
+
+  useEffect(() => {
+    if (session.phase !== 'unreachable') return;
+    const timer = setTimeout(() => setSession({ phase: 'checking' }), RECHECK_MS);
+    return () => clearTimeout(timer);
+  }, [session]);
+
+  switch (session.phase) {
+    case 'checking':
+      return <p class="splash" role="status">Loading…</p>;
+    case 'unreachable':
+      return (
+        <div class="splash" role="alert">
+          <p>Cannot reach Parley: {session.message}</p>
+          <button type="button" onClick={() => setSession({ phase: 'checking' })}>Try again</button>
+        </div>
+      );
+    case 'signed-out':
+      return (
+        <Login
+          api={api}
+          notice={session.notice}
+          onSignedIn={(response) => {
+            token.current = response.token;
+            writeText(keys.token, response.token);
+            setSession({ phase: 'signed-in', token: response.token, agent: response.agent });
+          }}
+        />
+      );
+    case 'signed-in':
+      return (
+        <Inbox
+          key={session.token}
+          api={api}
+          token={session.token}
+          agent={session.agent}
+          onSignOut={signOut}
+        />
+      );
+  }
+}

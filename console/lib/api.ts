@@ -1,0 +1,130 @@
+// The REST client. Every call resolves to the documented shape or rejects with an ApiError whose
+// `code` is one of protocol.ts's ErrorCodes (or NETWORK when the server could not be reached), so
+// callers branch on codes, never on message text.
+import type {
+  AgentListResponse,
+  ConversationListResponse,
+  ConversationListView,
+  ConversationResponse,
+  ConversationStatus,
+  ConversationView,
+  LoginResponse,
+  MeResponse,
+  MessagePage,
+  MessageView,
+} from '../../server/protocol.ts';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export const NETWORK_ERROR = 'NETWORK';
+
+/** Largest page the server hands out; asking for more only gets capped. */
+const PAGE_SIZE = 200;
+
+interface RequestOptions {
+  method?: 'GET' | 'POST';
+  body?: unknown;
+  signal?: AbortSignal;
+}
+
+export interface Api {
+  login(email: string, password: string): Promise<LoginResponse>;
+  me(): Promise<MeResponse>;
+  conversations(view: ConversationListView, status: ConversationStatus): Promise<ConversationView[]>;
+  /** Every message after `afterSeq`, following pages while the server says there are more. */
+  messagesAfter(conversationId: string, afterSeq: number, signal?: AbortSignal): Promise<MessageView[]>;
+  assign(conversationId: string, agentId: string | null): Promise<ConversationView>;
+  setStatus(conversationId: string, status: ConversationStatus): Promise<ConversationView>;
+  agents(): Promise<AgentListResponse['agents']>;
+}
+
+/**
+ * `getToken` is read on every call so a new login takes effect at once; `onUnauthorized` runs when
+ * the server rejects the token (401 on any call but login), after which the console shows the login.
+ */
+export function createApi(getToken: () => string | null, onUnauthorized: () => void): Api {
+  async function request<T>(path: string, { method = 'GET', body, signal }: RequestOptions = {}): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    const token = getToken();
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+
+    let response: Response;
+    try {
+      response = await fetch(path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal,
+      });
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      throw new ApiError(0, NETWORK_ERROR, 'Cannot reach the server. Check your connection.');
+    }
+
+    const payload: unknown = await response.json().catch(() => null);
+    if (response.ok) return payload as T;
+
+    const error = (payload ?? {}) as { code?: unknown; message?: unknown };
+    const code = typeof error.code === 'string' ? error.code : `HTTP_${response.status}`;
+    const message = typeof error.message === 'string' ? error.message : response.statusText || 'Request failed';
+    if (response.status === 401 && path !== '/api/auth/login') onUnauthorized();
+    throw new ApiError(response.status, code, message);
+  }
+
+  const conversationPath = (id: string) => `/api/conversations/${encodeURIComponent(id)}`;
+
+  return {
+    login: (email, password) =>
+      request<LoginResponse>('/api/auth/login', { method: 'POST', body: { email, password } }),
+
+    me: () => request<MeResponse>('/api/me'),
+
+    conversations: async (view, status) => {
+      const query = new URLSearchParams({ view, status });
+      const { conversations } = await request<ConversationListResponse>(`/api/conversations?${query}`);
+      return conversations;
+    },
+
+    messagesAfter: async (conversationId, afterSeq, signal) => {
+      const all: MessageView[] = [];
+      let cursor = afterSeq;
+      for (;;) {
+        const query = new URLSearchParams({ afterSeq: String(cursor), limit: String(PAGE_SIZE) });
+        const page = await request<MessagePage>(`${conversationPath(conversationId)}/messages?${query}`, { signal });
+        all.push(...page.messages);
+        const last = page.messages[page.messages.length - 1];
+        // An empty page that claims more would loop forever: trust the data over the flag.
+        if (!page.hasMore || !last) return all;
+        cursor = last.seq;
+      }
+    },
+
+    assign: async (conversationId, agentId) => {
+      const { conversation } = await request<ConversationResponse>(`${conversationPath(conversationId)}/assign`, {
+        method: 'POST',
+        body: { agentId },
+      });
+      return conversation;
+    },
+
+    setStatus: async (conversationId, status) => {
+      const { conversation } = await request<ConversationResponse>(`${conversationPath(conversationId)}/status`, {
+        method: 'POST',
+        body: { status },
+      });
+      return conversation;
+    },
+
+    agents: async () => (await request<AgentListResponse>('/api/agents')).agents,
+  };
+}

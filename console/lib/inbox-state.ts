@@ -1,0 +1,228 @@
+// Everything the inbox knows, as one pure reducer: REST answers and socket frames both become
+// actions, so a message that arrives twice (live and in a sync page) lands in one place and is
+// merged by seq exactly once.
+import type {
+  AgentView,
+  Availability,
+  ConversationListView,
+  ConversationStatus,
+  ConversationView,
+  MessageView,
+} from '../../server/protocol.ts';
+
+export interface InboxState {
+  me: AgentView;
+  agents: Record<string, AgentView>;
+  /** Every conversation we know of, whichever list it belongs to; lists are derived from this. */
+  conversations: Record<string, ConversationView>;
+  /** Loaded transcripts, oldest first, for the open conversation and a few recent ones. */
+  transcripts: Record<string, MessageView[]>;
+  /** Conversations whose visitor is typing right now. */
+  visitorTyping: Record<string, boolean>;
+  openId: string | null;
+  /** Highest seq seen per conversation; anything from the visitor above it is unread. */
+  readSeqs: Record<string, number>;
+}
+
+export type InboxAction =
+  | { type: 'ready'; agent: AgentView; agents: AgentView[] }
+  | { type: 'agents'; agents: AgentView[] }
+  | { type: 'presence'; agentId: string; availability: Availability }
+  | { type: 'listLoaded'; status: ConversationStatus; conversations: ConversationView[] }
+  | { type: 'conversation'; conversation: ConversationView }
+  | { type: 'messages'; conversationId: string; messages: MessageView[] }
+  | { type: 'message'; message: MessageView }
+  | { type: 'typing'; conversationId: string; typing: boolean }
+  | { type: 'open'; conversationId: string | null };
+
+/** Transcripts kept besides the open one: going back to a recent conversation is instant. */
+const CACHED_TRANSCRIPTS = 20;
+
+export function initialInboxState(me: AgentView, readSeqs: Record<string, number>): InboxState {
+  return {
+    me,
+    agents: { [me.id]: me },
+    conversations: {},
+    transcripts: {},
+    visitorTyping: {},
+    openId: null,
+    readSeqs,
+  };
+}
+
+export function inboxReducer(state: InboxState, action: InboxAction): InboxState {
+  switch (action.type) {
+    case 'ready':
+      return { ...state, me: action.agent, agents: byId(action.agents.concat(action.agent)) };
+
+    case 'agents':
+      return { ...state, agents: { ...byId(action.agents), [state.me.id]: state.agents[state.me.id] ?? state.me } };
+
+    case 'presence': {
+      const agent = state.agents[action.agentId];
+      if (!agent || agent.availability === action.availability) return state;
+      const updated = { ...agent, availability: action.availability };
+      return {
+        ...state,
+        me: agent.id === state.me.id ? updated : state.me,
+        agents: { ...state.agents, [agent.id]: updated },
+      };
+    }
+
+    case 'listLoaded': {
+      // The server's list replaces what we held for that status (a conversation may have been
+      // resolved while we were offline), except the open one, which stays on screen.
+      const conversations: Record<string, ConversationView> = {};
+      for (const c of Object.values(state.conversations)) {
+        if (c.status !== action.status || c.id === state.openId) conversations[c.id] = c;
+      }
+      for (const c of action.conversations) conversations[c.id] = newer(conversations[c.id], c);
+      return { ...state, conversations };
+    }
+
+    case 'conversation': {
+      const { conversation } = action;
+      const held = state.conversations[conversation.id];
+      const next = newer(held, conversation);
+      if (next === held) return state;
+      return { ...state, conversations: { ...state.conversations, [next.id]: next } };
+    }
+
+    case 'messages': {
+      if (action.messages.length === 0 && state.transcripts[action.conversationId]) return state;
+      const held = state.transcripts[action.conversationId] ?? [];
+      let next: InboxState = {
+        ...state,
+        transcripts: { ...state.transcripts, [action.conversationId]: mergeBySeq(held, action.messages) },
+      };
+      const last = action.messages[action.messages.length - 1];
+      if (last) next = noteMessage(next, last);
+      return next;
+    }
+
+    case 'message': {
+      const { message } = action;
+      // Transcripts we have not loaded stay unloaded: opening the conversation fetches them whole.
+      // The open one always takes the message, even while its first page is still on its way.
+      const held =
+        state.transcripts[message.conversationId] ?? (message.conversationId === state.openId ? [] : undefined);
+      const next = held
+        ? { ...state, transcripts: { ...state.transcripts, [message.conversationId]: mergeBySeq(held, [message]) } }
+        : state;
+      return noteMessage(next, message);
+    }
+
+    case 'typing': {
+      if (Boolean(state.visitorTyping[action.conversationId]) === action.typing) return state;
+      return { ...state, visitorTyping: { ...state.visitorTyping, [action.conversationId]: action.typing } };
+    }
+
+    case 'open': {
+      const id = action.conversationId;
+      if (id === state.openId) return state;
+      const next = { ...state, openId: id, transcripts: trimTranscripts(state.transcripts, id) };
+      const conversation = id ? state.conversations[id] : undefined;
+      return conversation ? markRead(next, conversation.id, conversation.lastSeq) : next;
+    }
+  }
+}
+
+/** A message moves its conversation to the top of the list and, when open, counts as read. */
+function noteMessage(state: InboxState, message: MessageView): InboxState {
+  let next = state;
+  const conversation = state.conversations[message.conversationId];
+  if (conversation && message.seq > conversation.lastSeq) {
+    const updated: ConversationView = {
+      ...conversation,
+      lastSeq: message.seq,
+      updatedAt: latest(conversation.updatedAt, message.createdAt),
+      lastMessage: { body: message.body, authorKind: message.authorKind, createdAt: message.createdAt },
+    };
+    next = { ...next, conversations: { ...next.conversations, [updated.id]: updated } };
+  }
+  if (message.authorKind === 'visitor' && next.visitorTyping[message.conversationId]) {
+    next = { ...next, visitorTyping: { ...next.visitorTyping, [message.conversationId]: false } };
+  }
+  if (message.conversationId === next.openId) next = markRead(next, message.conversationId, message.seq);
+  return next;
+}
+
+function markRead(state: InboxState, conversationId: string, seq: number): InboxState {
+  if ((state.readSeqs[conversationId] ?? 0) >= seq) return state;
+  return { ...state, readSeqs: { ...state.readSeqs, [conversationId]: seq } };
+}
+
+/** Keeps whichever copy of a conversation is more recent; a late REST answer never undoes a frame. */
+function newer(held: ConversationView | undefined, incoming: ConversationView): ConversationView {
+  if (!held) return incoming;
+  if (incoming.updatedAt < held.updatedAt) return held;
+  if (incoming.lastSeq < held.lastSeq) {
+    return { ...incoming, lastSeq: held.lastSeq, lastMessage: held.lastMessage, updatedAt: held.updatedAt };
+  }
+  return incoming;
+}
+
+export function mergeBySeq(held: readonly MessageView[], incoming: readonly MessageView[]): MessageView[] {
+  const seqs = new Set(held.map((m) => m.seq));
+  const fresh: MessageView[] = [];
+  for (const message of incoming) {
+    if (seqs.has(message.seq)) continue;
+    seqs.add(message.seq);
+    fresh.push(message);
+  }
+  if (fresh.length === 0) return held as MessageView[];
+  return held.concat(fresh).sort((a, b) => a.seq - b.seq);
+}
+
+function trimTranscripts(transcripts: Record<string, MessageView[]>, openId: string | null) {
+  const ids = Object.keys(transcripts);
+  if (ids.length <= CACHED_TRANSCRIPTS) return transcripts;
+  // Object keys keep insertion order, so the first ones were loaded longest ago.
+  const kept: Record<string, MessageView[]> = {};
+  for (const id of ids.slice(-CACHED_TRANSCRIPTS)) kept[id] = transcripts[id]!;
+  if (openId && transcripts[openId]) kept[openId] = transcripts[openId];
+  return kept;
+}
+
+function byId(agents: AgentView[]): Record<string, AgentView> {
+  const map: Record<string, AgentView> = {};
+  for (const agent of agents) map[agent.id] = agent;
+  return map;
+}
+
+function latest(a: string, b: string): string {
+  return a > b ? a : b;
+}
+
+// ---- derived views -------------------------------------------------------------------------------
+
+export function matchesView(
+  conversation: ConversationView,
+  view: ConversationListView,
+  status: ConversationStatus,
+  meId: string,
+): boolean {
+  if (conversation.status !== status) return false;
+  if (view === 'unassigned') return conversation.assigneeId === null;
+  if (view === 'mine') return conversation.assigneeId === meId;
+  return true;
+}
+
+/** Newest activity first, like the server's lists. */
+export function listFor(
+  state: InboxState,
+  view: ConversationListView,
+  status: ConversationStatus,
+): ConversationView[] {
+  return Object.values(state.conversations)
+    .filter((c) => matchesView(c, view, status, state.me.id))
+    .sort((a, b) => (a.updatedAt === b.updatedAt ? 0 : a.updatedAt < b.updatedAt ? 1 : -1));
+}
+
+export function isUnread(state: InboxState, conversation: ConversationView): boolean {
+  return (
+    conversation.id !== state.openId &&
+    conversation.lastMessage?.authorKind === 'visitor' &&
+    conversation.lastSeq > (state.readSeqs[conversation.id] ?? 0)
+  );
+}

@@ -1,0 +1,503 @@
+// The inbox: owns the socket, the inbox state and the keyboard. REST answers and live frames both
+// go through inboxReducer, so whichever arrives first, each message is shown once, in seq order.
+import { useEffect, useMemo, useReducer, useRef, useState } from 'preact/hooks';
+import { ErrorCodes } from '../../server/protocol.ts';
+import type {
+  AgentView,
+  ConversationListView,
+  ConversationStatus,
+  MessageView,
+  ServerFrame,
+} from '../../server/protocol.ts';
+import { ApiError, type Api } from '../lib/api.ts';
+import { inboxReducer, initialInboxState, isUnread, listFor } from '../lib/inbox-state.ts';
+import { ConsoleSocket, type ConnectionStatus, type OutboxItem } from '../lib/socket.ts';
+import { isRecord, keys, readJson, readText, writeJson, writeText } from '../lib/storage.ts';
+import { isEditable, useKeydown } from '../lib/shortcuts.ts';
+import { Conversation } from '../components/conversation/conversation.tsx';
+import { ConversationList } from '../components/conversation-list/conversation-list.tsx';
+import { Sidebar, VIEWS } from '../components/sidebar/sidebar.tsx';
+import { TopBar } from '../components/top-bar/top-bar.tsx';
+import { ShortcutsHelp } from '../components/shortcuts-help/shortcuts-help.tsx';
+
+interface InboxProps {
+  api: Api;
+  token: string;
+  agent: AgentView;
+  onSignOut(notice?: string): void;
+}
+
+interface Filters {
+  view: ConversationListView;
+  status: ConversationStatus;
+}
+
+const STATUSES: readonly ConversationStatus[] = ['open', 'pending', 'resolved'];
+/** A visitor's typing:true that is never followed by false (tab closed) fades after this. */
+const TYPING_TIMEOUT_MS = 8_000;
+/** Read markers kept in localStorage; the oldest fall off first. */
+const MAX_READ_MARKERS = 1_000;
+const TITLE = 'Parley console';
+/** Routing hands new conversations to online agents, so an agent's own queue is the place to start. */
+const DEFAULT_FILTERS: Filters = { view: 'mine', status: 'open' };
+
+export function Inbox({ api, token, agent, onSignOut }: InboxProps) {
+  const [state, dispatch] = useReducer(inboxReducer, agent, (me) =>
+    initialInboxState(me, readJson(keys.readSeqs(me.id), isSeqMap) ?? {}),
+  );
+  const [filters, setFilters] = useState<Filters>(() => readJson(keys.filters, isFilters) ?? DEFAULT_FILTERS);
+  const [connection, setConnection] = useState<ConnectionStatus>('connecting');
+  const [outbox, setOutbox] = useState<readonly OutboxItem[]>([]);
+  const [listLoading, setListLoading] = useState(true);
+  const [transcriptLoad, setTranscriptLoad] = useState<{ loading: boolean; error: string | null; attempt: number }>({
+    loading: false,
+    error: null,
+    attempt: 0,
+  });
+  const [notice, setNotice] = useState<string | null>(null);
+  const [cursorId, setCursorId] = useState<string | null>(null);
+  const [helpOpen, setHelpOpen] = useState(false);
+  const [now, setNow] = useState(Date.now);
+
+  const socket = useRef<ConsoleSocket | null>(null);
+  const composerRef = useRef<HTMLTextAreaElement>(null);
+  const listRef = useRef<HTMLUListElement>(null);
+  // Socket callbacks are created once; they read the current state through these refs.
+  const stateRef = useRef(state);
+  stateRef.current = state;
+  const filtersRef = useRef(filters);
+  filtersRef.current = filters;
+
+  const me = state.me;
+  const myAvailability = me.availability === 'away' ? 'away' : 'online';
+
+  const showError = (err: unknown) => {
+    if (err instanceof ApiError && err.status === 401) return; // already signed out
+    setNotice(err instanceof Error ? err.message : String(err));
+  };
+
+  const loadLists = async (status: ConversationStatus) => {
+    try {
+      // One request per view: the server caps each list, so deriving one view from another could
+      // miss conversations. The union also gives every tab its count.
+      const lists = await Promise.all(VIEWS.map(([view]) => api.conversations(view, status)));
+      dispatch({ type: 'listLoaded', status, conversations: lists.flat() });
+    } catch (err) {
+      showError(err);
+    } finally {
+      if (filtersRef.current.status === status) setListLoading(false);
+    }
+  };
+
+  /** Highest seq held with nothing missing below it: where a sync or a page load resumes from. */
+  const resumeSeq = (conversationId: string): number => contiguousSeq(stateRef.current.transcripts[conversationId]);
+
+  // ---- the socket ---------------------------------------------------------------------------------
+
+  useEffect(() => {
+    const typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
+
+    const onFrame = (frame: ServerFrame) => {
+      const live = socket.current;
+      switch (frame.type) {
+        case 'ready': {
+          if (frame.role !== 'agent') return;
+          dispatch({ type: 'ready', agent: frame.agent, agents: frame.agents });
+          const chosen = readText(keys.availability(frame.agent.id));
+          if ((chosen === 'online' || chosen === 'away') && chosen !== frame.agent.availability) {
+            live?.send({ type: 'presence.set', availability: chosen });
+            dispatch({ type: 'presence', agentId: frame.agent.id, availability: chosen });
+          }
+          // Whatever happened while we were away: the lists and the open transcript catch up.
+          const openId = stateRef.current.openId;
+          if (openId) live?.send({ type: 'sync', conversationId: openId, afterSeq: resumeSeq(openId) });
+          void loadLists(filtersRef.current.status);
+          return;
+        }
+        case 'message':
+          dispatch({ type: 'message', message: frame.message });
+          return;
+        case 'messages': {
+          dispatch({ type: 'messages', conversationId: frame.conversationId, messages: frame.messages });
+          const last = frame.messages[frame.messages.length - 1];
+          if (frame.hasMore && last) live?.send({ type: 'sync', conversationId: frame.conversationId, afterSeq: last.seq });
+          return;
+        }
+        case 'conversation':
+          dispatch({ type: 'conversation', conversation: frame.conversation });
+          return;
+        case 'typing': {
+          if (frame.authorKind !== 'visitor') return;
+          const id = frame.conversationId;
+          dispatch({ type: 'typing', conversationId: id, typing: frame.typing });
+          clearTimeout(typingTimers.get(id));
+          if (frame.typing) {
+            typingTimers.set(id, setTimeout(() => dispatch({ type: 'typing', conversationId: id, typing: false }), TYPING_TIMEOUT_MS));
+          }
+          return;
+        }
+        case 'presence':
+          dispatch({ type: 'presence', agentId: frame.agentId, availability: frame.availability });
+          return;
+        case 'error':
+          // Errors answering a reply are shown on that reply; a failed sync is retried by the next one.
+          if (!frame.clientId && frame.code === ErrorCodes.NOT_FOUND) setNotice('That conversation no longer exists.');
+          return;
+      }
+    };
+
+    const connection = new ConsoleSocket({
+      token,
+      outboxKey: keys.outbox(agent.id),
+      onFrame,
+      onStatus: setConnection,
+      onOutbox: setOutbox,
+      onDelivered: (item, ack) => {
+        const author = stateRef.current.me;
+        const message: MessageView = {
+          id: ack.messageId,
+          conversationId: ack.conversationId,
+          seq: ack.seq,
+          clientId: item.clientId,
+          authorKind: 'agent',
+          authorId: author.id,
+          authorName: author.name,
+          body: item.body,
+          createdAt: ack.createdAt,
+        };
+        dispatch({ type: 'message', message });
+      },
+      onAuthFailed: () => onSignOut('Your session has ended. Please sign in again.'),
+      onRepeatedFailure: () => {
+        // A 401 here signs out through the api client; other failures are the network's.
+        api.me().catch(() => undefined);
+      },
+    });
+    socket.current = connection;
+    connection.start();
+    api.agents().then((agents) => dispatch({ type: 'agents', agents }), showError);
+
+    return () => {
+      connection.stop();
+      socket.current = null;
+      for (const timer of typingTimers.values()) clearTimeout(timer);
+    };
+  }, []);
+
+  // ---- lists, filters, read markers, title ------------------------------------------------------
+
+  useEffect(() => {
+    setListLoading(true);
+    void loadLists(filters.status);
+  }, [filters.status]);
+
+  useEffect(() => writeJson(keys.filters, filters), [filters]);
+
+  useEffect(() => {
+    const entries = Object.entries(state.readSeqs);
+    writeJson(keys.readSeqs(me.id), Object.fromEntries(entries.slice(-MAX_READ_MARKERS)));
+  }, [state.readSeqs]);
+
+  // Relative times in the list stay true without re-rendering on every frame.
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 30_000);
+    return () => clearInterval(timer);
+  }, []);
+
+  const list = useMemo(() => listFor(state, filters.view, filters.status), [state.conversations, state.me.id, filters]);
+  const counts = useMemo(
+    () => ({
+      unassigned: listFor(state, 'unassigned', filters.status).length,
+      mine: listFor(state, 'mine', filters.status).length,
+      all: listFor(state, 'all', filters.status).length,
+    }),
+    [state.conversations, state.me.id, filters.status],
+  );
+  const unreadCount = useMemo(
+    () => Object.values(state.conversations).filter((c) => c.status !== 'resolved' && isUnread(state, c)).length,
+    [state.conversations, state.readSeqs, state.openId],
+  );
+
+  useEffect(() => {
+    document.title = unreadCount > 0 ? `(${unreadCount}) ${TITLE}` : TITLE;
+    return () => {
+      document.title = TITLE;
+    };
+  }, [unreadCount]);
+
+  // ---- the open conversation ----------------------------------------------------------------------
+
+  const open = (id: string | null) => {
+    dispatch({ type: 'open', conversationId: id });
+    setCursorId(id);
+    const hash = id ? `#/c/${encodeURIComponent(id)}` : '';
+    if (location.hash !== hash) history.replaceState(null, '', hash || location.pathname + location.search);
+  };
+
+  // The open conversation lives in the URL, so a reload comes back to it.
+  useEffect(() => {
+    const fromHash = () => {
+      const match = /^#\/c\/(.+)$/.exec(location.hash);
+      if (match?.[1]) open(decodeURIComponent(match[1]));
+    };
+    fromHash();
+    window.addEventListener('hashchange', fromHash);
+    return () => window.removeEventListener('hashchange', fromHash);
+  }, []);
+
+  const openId = state.openId;
+  const openConversation = openId ? state.conversations[openId] : undefined;
+
+  useEffect(() => {
+    if (!openId) return;
+    const controller = new AbortController();
+    const held = stateRef.current.transcripts[openId];
+    setTranscriptLoad((load) => ({ ...load, loading: !held?.length, error: null }));
+    api.messagesAfter(openId, resumeSeq(openId), controller.signal).then(
+      (messages) => {
+        dispatch({ type: 'messages', conversationId: openId, messages });
+        if (!controller.signal.aborted) setTranscriptLoad((load) => ({ ...load, loading: false }));
+      },
+      (err: unknown) => {
+        if (controller.signal.aborted) return;
+        setTranscriptLoad((load) => ({ ...load, loading: false, error: err instanceof Error ? err.message : String(err) }));
+      },
+    );
+    // A conversation opened from the URL may not be in the lists we hold (another status).
+    if (!stateRef.current.conversations[openId]) {
+      Promise.all(STATUSES.map((status) => api.conversations('all', status))).then((lists) => {
+        const found = lists.flat().find((c) => c.id === openId);
+        if (found) dispatch({ type: 'conversation', conversation: found });
+        else if (stateRef.current.openId === openId && !stateRef.current.conversations[openId]) {
+          setNotice('That conversation could not be found.');
+          open(null);
+        }
+      }, showError);
+    }
+    return () => controller.abort();
+  }, [openId, transcriptLoad.attempt]);
+
+  // ---- actions --------------------------------------------------------------------------------------
+
+  const assign = (agentId: string | null) => {
+    if (!openId) return;
+    api.assign(openId, agentId).then((conversation) => dispatch({ type: 'conversation', conversation }), showError);
+  };
+
+  const setStatus = (status: ConversationStatus) => {
+    if (!openId) return;
+    api.setStatus(openId, status).then((conversation) => dispatch({ type: 'conversation', conversation }), showError);
+  };
+
+  const setAvailability = (availability: 'online' | 'away') => {
+    writeText(keys.availability(me.id), availability);
+    dispatch({ type: 'presence', agentId: me.id, availability });
+    // When offline, the choice is sent on the next `ready`.
+    socket.current?.send({ type: 'presence.set', availability });
+  };
+
+  const sendTyping = (conversationId: string, typing: boolean) => {
+    socket.current?.send({ type: 'typing', conversationId, typing });
+  };
+
+  const focusListItem = (id: string | null | undefined) => {
+    if (!id) return;
+    const item = listRef.current?.querySelector<HTMLElement>(`[data-id="${CSS.escape(id)}"]`);
+    item?.focus();
+  };
+
+  const moveCursor = (delta: number) => {
+    if (list.length === 0) return;
+    const from = list.findIndex((c) => c.id === (cursorId ?? openId));
+    const index = from === -1 ? (delta > 0 ? 0 : list.length - 1) : Math.min(list.length - 1, Math.max(0, from + delta));
+    const next = list[index];
+    if (!next) return;
+    setCursorId(next.id);
+    focusListItem(next.id);
+  };
+
+  useKeydown((event) => {
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (helpOpen) {
+      if (event.key === 'Escape' || event.key === '?') {
+        event.preventDefault();
+        setHelpOpen(false);
+      }
+      return;
+    }
+    const target = event.target;
+    const cursor = cursorId ?? openId;
+    if (event.key === 'Escape') {
+      if (isEditable(target)) {
+        (target as HTMLElement).blur();
+        focusListItem(cursor);
+      }
+      return;
+    }
+    if (isEditable(target)) return;
+
+    const inList = target instanceof Node && Boolean(listRef.current?.contains(target));
+    switch (event.key) {
+      case 'j':
+        moveCursor(1);
+        break;
+      case 'k':
+        moveCursor(-1);
+        break;
+      case 'ArrowDown':
+      case 'ArrowUp':
+        if (!inList) return;
+        moveCursor(event.key === 'ArrowDown' ? 1 : -1);
+        break;
+      case 'Enter':
+        // On a list item (or any button) Enter already clicks it.
+        if (target instanceof HTMLButtonElement || target instanceof HTMLAnchorElement) return;
+        if (cursor) open(cursor);
+        break;
+      case 'o':
+        if (cursor) open(cursor);
+        break;
+      case 'r':
+      case '/':
+        if (!composerRef.current) return;
+        composerRef.current.focus();
+        break;
+      case 'e':
+        if (!openConversation || openConversation.status === 'resolved') return;
+        setStatus('resolved');
+        break;
+      case 'a':
+        if (!openConversation || openConversation.assigneeId === me.id) return;
+        assign(me.id);
+        break;
+      case '1':
+      case '2':
+      case '3': {
+        const view = VIEWS[Number(event.key) - 1]?.[0];
+        if (view) setFilters((f) => ({ ...f, view }));
+        break;
+      }
+      case '?':
+        setHelpOpen(true);
+        break;
+      default:
+        return;
+    }
+    event.preventDefault();
+  });
+
+  // ---- render -------------------------------------------------------------------------------------
+
+  const agents = useMemo(
+    () => Object.values(state.agents).sort((a, b) => a.name.localeCompare(b.name)),
+    [state.agents],
+  );
+  const offline = connection !== 'open';
+
+  return (
+    <div class="app">
+      <TopBar
+        me={me}
+        availability={myAvailability}
+        onAvailability={setAvailability}
+        onHelp={() => setHelpOpen(true)}
+        onSignOut={() => onSignOut()}
+      />
+      {connection === 'reconnecting' && (
+        <div class="connection-bar" role="status" data-testid="reconnecting">
+          Reconnecting…
+        </div>
+      )}
+      {connection === 'stopped' && (
+        <div class="connection-bar stopped" role="alert">
+          Disconnected.{' '}
+          <button type="button" class="link" onClick={() => location.reload()}>Reload</button>
+        </div>
+      )}
+      {notice && (
+        <div class="notice-bar" role="alert">
+          {notice}
+          <button type="button" class="link" onClick={() => setNotice(null)} aria-label="Dismiss">
+            ✕
+          </button>
+        </div>
+      )}
+      <div class="workspace">
+        <Sidebar
+          view={filters.view}
+          status={filters.status}
+          counts={counts}
+          onView={(view) => setFilters((f) => ({ ...f, view }))}
+          onStatus={(status) => setFilters((f) => ({ ...f, status }))}
+        >
+          <ConversationList
+            conversations={list}
+            agents={state.agents}
+            meId={me.id}
+            openId={openId}
+            cursorId={cursorId ?? openId}
+            isUnread={(c) => isUnread(state, c)}
+            now={now}
+            loading={listLoading}
+            listRef={listRef}
+            onOpen={open}
+            onCursor={setCursorId}
+          />
+        </Sidebar>
+        <main class="main">
+          {openConversation ? (
+            <Conversation
+              key={openConversation.id}
+              conversation={openConversation}
+              messages={state.transcripts[openConversation.id] ?? []}
+              pending={outbox.filter((item) => item.conversationId === openConversation.id)}
+              agents={agents}
+              me={me}
+              loading={transcriptLoad.loading}
+              error={transcriptLoad.error}
+              offline={offline}
+              visitorTyping={Boolean(state.visitorTyping[openConversation.id])}
+              composerRef={composerRef}
+              onReload={() => setTranscriptLoad((load) => ({ ...load, attempt: load.attempt + 1 }))}
+              onAssign={assign}
+              onStatus={setStatus}
+              onSend={(body) => socket.current?.sendMessage(openConversation.id, body)}
+              onTyping={sendTyping}
+              onRetry={(clientId) => socket.current?.retry(clientId)}
+              onDiscard={(clientId) => socket.current?.discard(clientId)}
+            />
+          ) : (
+            <div class="empty-state">
+              <p>{openId ? 'Loading conversation…' : 'Select a conversation.'}</p>
+              <p class="muted">
+                Press <kbd>?</kbd> for keyboard shortcuts.
+              </p>
+            </div>
+          )}
+        </main>
+      </div>
+      {helpOpen && <ShortcutsHelp onClose={() => setHelpOpen(false)} />}
+    </div>
+  );
+}
+
+function contiguousSeq(messages: readonly MessageView[] | undefined): number {
+  let seq = 0;
+  for (const message of messages ?? []) {
+    if (message.seq !== seq + 1) break;
+    seq = message.seq;
+  }
+  return seq;
+}
+
+function isSeqMap(value: unknown): value is Record<string, number> {
+  return isRecord(value) && Object.values(value).every((v) => typeof v === 'number');
+}
+
+function isFilters(value: unknown): value is Filters {
+  return (
+    isRecord(value) &&
+    VIEWS.some(([view]) => view === value.view) &&
+    STATUSES.includes(value.status as ConversationStatus)
+  );
+}
