@@ -79,7 +79,7 @@ export interface TestServer {
 }
 
 /** buildApp on a real port of 127.0.0.1, with the Redis broker when the suite runs with Redis. */
-export async function startServer(options: { config?: Partial<Config>; database?: Database } = {}): Promise<TestServer> {
+export async function startServer(options: { config?: Partial<Config>; database?: Database; port?: number } = {}): Promise<TestServer> {
   const database = options.database ?? await createTestDatabase();
   let broker: Broker | undefined;
   if (useRedis) {
@@ -87,7 +87,7 @@ export async function startServer(options: { config?: Partial<Config>; database?
     broker = new RedisBroker(process.env.REDIS_URL!, `parley-test-${randomBytes(4).toString('hex')}:`);
   }
   const app = await buildApp(testConfig(options.config), { db: database.db, ...(broker ? { broker } : {}) });
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  await app.listen({ host: '127.0.0.1', port: options.port ?? 0 });
   const { port } = app.server.address() as AddressInfo;
   return {
     app,

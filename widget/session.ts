@@ -1,0 +1,51 @@
+// POST /api/widget/session: trades the site key (and the visitor's earlier token, if any) for a token,
+// the widget settings and the team's status.
+import { ErrorCodes } from '../server/protocol.ts';
+import type { WidgetSessionResponse } from '../server/protocol.ts';
+
+export type SessionResult =
+  | { kind: 'ok'; session: WidgetSessionResponse }
+  /** Asking again cannot help: the site is gone, this page may not embed it, or the request is wrong. */
+  | { kind: 'refused'; code: string; message: string }
+  /** Network trouble, a server error or a rate limit: ask again later. */
+  | { kind: 'retry' };
+
+export async function requestSession(base: string, siteKey: string, token: string | null): Promise<SessionResult> {
+  let response: Response;
+  let body: unknown;
+  try {
+    response = await fetch(`${base}/api/widget/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(token ? { siteKey, token } : { siteKey }),
+      credentials: 'omit',
+    });
+  } catch {
+    return { kind: 'retry' };
+  }
+  try {
+    body = await response.json();
+  } catch {
+    // Not our server's JSON: a proxy's error page, or a script src pointing at the wrong host.
+    body = null;
+  }
+  if (response.ok && isSession(body)) return { kind: 'ok', session: body };
+
+  const status = response.status;
+  if (status >= 500 || status === 408 || status === 429) return { kind: 'retry' };
+  if (response.ok) return { kind: 'refused', code: 'BAD_RESPONSE', message: 'unexpected session response' };
+  const error = (body ?? {}) as { code?: unknown; message?: unknown };
+  const code = typeof error.code === 'string' ? error.code : `HTTP_${status}`;
+  // A server that refuses the stored token (instead of issuing a new visitor, as documented) is asked
+  // again without it, so one stale token can never lock the visitor out.
+  if (token && (status === 401 || code === ErrorCodes.AUTH_INVALID || code === ErrorCodes.TOKEN_EXPIRED)) {
+    return requestSession(base, siteKey, null);
+  }
+  return { kind: 'refused', code, message: typeof error.message === 'string' ? error.message : '' };
+}
+
+function isSession(body: unknown): body is WidgetSessionResponse {
+  const candidate = body as Partial<WidgetSessionResponse> | null;
+  return typeof candidate?.token === 'string' && typeof candidate.visitorId === 'string' &&
+    typeof candidate.settings === 'object' && candidate.settings !== null;
+}
