@@ -37,6 +37,8 @@ const defaultDistDir = fileURLToPath(new URL('../dist', import.meta.url));
 export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: config.logLevel },
+    // One line per request drowns what matters; errors and warnings are still logged.
+    disableRequestLogging: true,
     bodyLimit: 256 * 1024,
     // Ids and client-chosen names appear in URLs; keep the router from choking on long ones.
     routerOptions: { maxParamLength: 200 },
