@@ -10,10 +10,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
-      { extends: true, test: { name: 'pglite', include: dbTests, env: { PARLEY_TEST_DB: 'pglite' } } },
+      { extends: true as const, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { extends: true as const, test: { name: 'pglite', include: dbTests, env: { PARLEY_TEST_DB: 'pglite' } } },
       ...(process.env.DATABASE_URL
-        ? [{ extends: true, test: { name: server, include: dbTests, env: { PARLEY_TEST_DB: 'postgres' } } }]
+        ? [{ extends: true as const, test: { name: server, include: dbTests, env: { PARLEY_TEST_DB: 'postgres' } } }]
         : []),
     ],
   },

@@ -113,6 +113,8 @@ export interface TypingEventFrame {
   conversationId: string;
   authorKind: 'visitor' | 'agent';
   authorId: string;
+  /** The agent's name; null for visitors. */
+  authorName: string | null;
   typing: boolean;
 }
 /** To agents: a colleague's availability changed. */

@@ -233,7 +233,7 @@ export class Chat {
         break;
       case 'typing':
         if (frame.authorKind === 'agent' && frame.conversationId === this.conversationId) {
-          this.showAgentTyping(frame.typing ? frame.authorId : null);
+          this.showAgentTyping(frame.typing ? frame.authorId : null, frame.authorName);
         }
         break;
       case 'team':
@@ -336,11 +336,11 @@ export class Chat {
     this.sendTyping(false);
   }
 
-  private showAgentTyping(agentId: string | null): void {
+  private showAgentTyping(agentId: string | null, name: string | null = null): void {
     clearTimeout(this.typingExpiryTimer);
     this.typingAgentId = agentId;
     if (agentId) this.typingExpiryTimer = setTimeout(() => this.showAgentTyping(null), TYPING_EXPIRY_MS);
-    const typingName = agentId ? this.agentName(agentId) : null;
+    const typingName = agentId ? name ?? this.agentName(agentId) : null;
     if (typingName !== this.state.typingName) this.update({ typingName });
   }
 

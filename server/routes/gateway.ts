@@ -266,11 +266,11 @@ class ClientConnection implements Subscriber {
   private async typing(session: Session, frame: TypingFrame): Promise<void> {
     if (session.kind === 'visitor') {
       const conversation = await this.visitorConversation(session, frame.conversationId);
-      this.services.messages.publishTyping(session.site.accountId, conversation, 'visitor', session.visitor.id, frame.typing);
+      this.services.messages.publishTyping(session.site.accountId, conversation, { kind: 'visitor', id: session.visitor.id, name: null }, frame.typing);
     } else {
       const conversation = await this.services.conversations.requireForAgent(
         { agentId: session.agent.id, accountId: session.agent.accountId }, frame.conversationId);
-      this.services.messages.publishTyping(session.agent.accountId, conversation, 'agent', session.agent.id, frame.typing);
+      this.services.messages.publishTyping(session.agent.accountId, conversation, { kind: 'agent', id: session.agent.id, name: session.agent.name }, frame.typing);
     }
   }
 

@@ -22,7 +22,7 @@ export interface Sent {
   duplicate: boolean;
 }
 
-interface Author { kind: 'visitor' | 'agent'; id: string; name: string | null }
+export interface Author { kind: 'visitor' | 'agent'; id: string; name: string | null }
 
 class DuplicateClientId extends Error {}
 
@@ -64,10 +64,12 @@ export class Messages {
   }
 
   /** Typing is relayed, never stored: to the agents of the account, and to the visitor's tabs. */
-  publishTyping(accountId: string, conversation: schema.Conversation, authorKind: 'visitor' | 'agent', authorId: string, typing: boolean): void {
+  publishTyping(accountId: string, conversation: schema.Conversation, author: Author, typing: boolean): void {
     const targets = [channels.account(accountId)];
-    if (authorKind === 'agent') targets.push(channels.visitor(conversation.visitorId));
-    this.publisher.publish(targets, { type: 'typing', conversationId: conversation.id, authorKind, authorId, typing });
+    if (author.kind === 'agent') targets.push(channels.visitor(conversation.visitorId));
+    this.publisher.publish(targets, {
+      type: 'typing', conversationId: conversation.id, authorKind: author.kind, authorId: author.id, authorName: author.name, typing,
+    });
   }
 
   private checkBody(body: string): string {

@@ -164,7 +164,7 @@ describe(`conversation loop (${driver})`, () => {
     visitor.send({ type: 'typing', conversationId, typing: true });
     expect(await agent.next('typing')).toMatchObject({ conversationId, authorKind: 'visitor', typing: true });
     agent.send({ type: 'typing', conversationId, typing: true });
-    expect(await visitor.next('typing')).toMatchObject({ conversationId, authorKind: 'agent', authorId: team.owner.id });
+    expect(await visitor.next('typing')).toMatchObject({ conversationId, authorKind: 'agent', authorId: team.owner.id, authorName: team.owner.name });
 
     agent.send({ type: 'presence.set', availability: 'away' });
     expect(await agent.next('presence', (f) => f.availability === 'away')).toMatchObject({ agentId: team.owner.id });

@@ -1,0 +1,414 @@
+// Issue #3, "Nothing lost, nothing doubled": visitors and agents chat while their connections are cut
+// at random and the server process is killed with SIGKILL twice. Afterwards the database and every
+// client's view must agree: each acknowledged message stored once at the seq it was acknowledged
+// with, and each client shown every message of its conversations once, in seq order, no gaps.
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openDb, schema, type Database } from '../../db/index.ts';
+import { WS_PATH, type ConversationListResponse, type ConversationView, type MessageView } from '../../server/protocol.ts';
+import { ChaosClient } from '../chaos/client.ts';
+import { CHAOS_PASSWORD, READY_LINE, type ChaosFixtures } from '../chaos/server-child.ts';
+import { createTestDatabase, driver, post, useRedis } from '../helpers.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CHILD_ENTRY = fileURLToPath(new URL('../chaos/server-child.ts', import.meta.url));
+const ORIGIN = 'http://chaos.test';
+
+const ACCOUNTS = 3;
+const AGENTS_PER_ACCOUNT = 2;
+const VISITORS_PER_ACCOUNT = 2;
+/** Sending lasts this long; the server is killed at about a third and two thirds of it. */
+const RUN_MS = 30_000;
+/** Per visitor tab: at most this many messages, spread over RUN_MS. */
+const MESSAGES_PER_TAB = 320;
+/** Each agent answers this share of the visitor messages it is shown. */
+const REPLY_CHANCE = 0.15;
+const CUT_EVERY_MS = { min: 200, max: 500 };
+const RESTART_PAUSE_MS = { min: 300, max: 800 };
+const DRAIN_TIMEOUT_MS = 30_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const between = ({ min, max }: { min: number; max: number }) => min + Math.random() * (max - min);
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (!address || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) return false;
+    await sleep(50);
+  }
+  return true;
+}
+
+/** The server as a child process this test can kill -9 and start again on the same port and data. */
+class ServerProcess {
+  private child: ChildProcess | null = null;
+  private output = '';
+  private expectingExit = false;
+  readonly unexpectedExits: string[] = [];
+  starts = 0;
+
+  constructor(private readonly env: NodeJS.ProcessEnv) {}
+
+  /** The child's stderr and stdout, newest last: what to show when something goes wrong. */
+  get log(): string {
+    return this.output.slice(-8000);
+  }
+
+  async start(): Promise<void> {
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD_ENTRY], {
+      cwd: ROOT, env: this.env, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    this.expectingExit = false;
+    this.starts += 1;
+    const remember = (chunk: Buffer) => { this.output = (this.output + chunk.toString()).slice(-64_000); };
+    child.stderr!.on('data', remember);
+    await new Promise<void>((resolve, reject) => {
+      let stdout = '';
+      const timer = setTimeout(() => reject(new Error(`server did not start in time:\n${this.log}`)), 60_000);
+      child.stdout!.on('data', (chunk: Buffer) => {
+        remember(chunk);
+        stdout += chunk.toString();
+        if (stdout.includes(READY_LINE)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`server exited before it was ready (${code ?? signal}):\n${this.log}`));
+      });
+    });
+    child.once('exit', (code, signal) => {
+      if (!this.expectingExit) this.unexpectedExits.push(`server exited by itself (${code ?? signal}):\n${this.log}`);
+    });
+  }
+
+  /** Sends the signal and waits for the exit; a child that ignores SIGTERM is killed after a while. */
+  async stop(signal: 'SIGKILL' | 'SIGTERM', timeoutMs = 15_000): Promise<{ code: number | null; signal: string | null }> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) {
+      return { code: child?.exitCode ?? null, signal: child?.signalCode ?? null };
+    }
+    this.expectingExit = true;
+    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+      child.once('exit', (code, exitSignal) => resolve({ code, signal: exitSignal })));
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const result = await exited;
+    clearTimeout(timer);
+    this.child = null;
+    return result;
+  }
+}
+
+interface Participant {
+  client: ChaosClient;
+  accountId: string;
+  /** Visitor tabs: whose conversation they show. */
+  visitorId?: string;
+}
+
+describe(`chaos: cut connections and a killed server (${driver})`, () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'parley-chaos-'));
+  let database: (Database & { url?: string }) | undefined;
+  let server: ServerProcess | undefined;
+  const participants: Participant[] = [];
+  const stopProducing: (() => void)[] = [];
+
+  afterAll(async () => {
+    for (const stop of stopProducing) stop();
+    for (const { client } of participants) client.stop();
+    await server?.stop('SIGKILL');
+    await database?.close();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('stores every acknowledged message once and shows every client each message once, in order', async () => {
+    const startedAt = Date.now();
+    const port = await freePort();
+    const httpUrl = `http://127.0.0.1:${port}`;
+    const wsUrl = `ws://127.0.0.1:${port}${WS_PATH}`;
+    const dataDir = join(scratch, 'pgdata');
+    const fixturesFile = join(scratch, 'fixtures.json');
+
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      PORT: String(port),
+      SECRET: randomBytes(32).toString('hex'),
+      FIXTURES_FILE: fixturesFile,
+      ACCOUNTS: String(ACCOUNTS),
+      AGENTS_PER_ACCOUNT: String(AGENTS_PER_ACCOUNT),
+      ORIGIN,
+    };
+    // The pglite project runs with DATABASE_URL set too when CI runs every driver.
+    delete env.DATABASE_URL;
+    delete env.REDIS_URL;
+    delete env.DATA_DIR;
+    if (driver === 'postgres') {
+      database = await createTestDatabase();
+      env.DATABASE_URL = database.url;
+      if (useRedis) {
+        env.REDIS_URL = process.env.REDIS_URL;
+        env.REDIS_PREFIX = `parley-chaos-${randomBytes(4).toString('hex')}:`;
+      }
+    } else {
+      env.DATA_DIR = dataDir;
+    }
+    server = new ServerProcess(env);
+    await server.start();
+    const fixtures = JSON.parse(readFileSync(fixturesFile, 'utf8')) as ChaosFixtures;
+
+    // ---- the cast: per account two agents and two visitors, the first visitor with a second tab ----
+    let producing = true;
+    const agentTokens = new Map<string, string>();
+    for (const account of fixtures.accounts) {
+      for (const email of account.agentEmails) {
+        const login = await post<{ token: string }>(`${httpUrl}/api/auth/login`, { email, password: CHAOS_PASSWORD });
+        expect(login.status).toBe(200);
+        agentTokens.set(account.accountId, login.body.token);
+        const agent = new ChaosClient({
+          name: email, role: 'agent', wsUrl, httpUrl, token: login.body.token,
+          onDeliver: (message, self) => {
+            if (producing && message.authorKind === 'visitor' && Math.random() < REPLY_CHANCE) {
+              self.send(`${self.name} answers seq ${message.seq}`, message.conversationId);
+            }
+          },
+        });
+        participants.push({ client: agent, accountId: account.accountId });
+      }
+      for (let v = 0; v < VISITORS_PER_ACCOUNT; v++) {
+        const session = await post<{ token: string; visitorId: string }>(`${httpUrl}/api/widget/session`,
+          { siteKey: account.siteKey }, { origin: fixtures.origin });
+        expect(session.status).toBe(200);
+        const tabs = account === fixtures.accounts[0] && v === 0 ? 2 : 1;
+        for (let tab = 0; tab < tabs; tab++) {
+          const visitor = new ChaosClient({
+            name: `visitor ${session.body.visitorId.slice(0, 8)} tab ${tab}`, role: 'visitor', wsUrl, httpUrl,
+            token: session.body.token, origin: fixtures.origin,
+          });
+          participants.push({ client: visitor, accountId: account.accountId, visitorId: session.body.visitorId });
+        }
+      }
+    }
+
+    for (const { client } of participants) {
+      client.start();
+      client.startCutting(CUT_EVERY_MS);
+    }
+    // Visitors write at a steady pace whether or not they are connected: the outbox holds the rest.
+    for (const { client } of participants.filter((p) => p.client.role === 'visitor')) {
+      let written = 0;
+      let timer: NodeJS.Timeout | undefined;
+      const meanGapMs = RUN_MS / MESSAGES_PER_TAB;
+      const writeNext = () => {
+        if (!producing || written >= MESSAGES_PER_TAB) return;
+        written += 1;
+        client.send(`${client.name} says #${written}`);
+        timer = setTimeout(writeNext, between({ min: meanGapMs * 0.5, max: meanGapMs * 1.5 }));
+      };
+      timer = setTimeout(writeNext, between({ min: 0, max: meanGapMs }));
+      stopProducing.push(() => clearTimeout(timer));
+    }
+
+    // ---- two kill -9 mid-stream, each followed by a restart on the same port and data ----
+    const runStart = Date.now();
+    const kills: { atMs: number; downMs: number; restartMs: number }[] = [];
+    for (const fraction of [1 / 3, 2 / 3]) {
+      await sleep(Math.max(0, runStart + RUN_MS * fraction + between({ min: -1000, max: 1000 }) - Date.now()));
+      const atMs = Date.now() - runStart;
+      await server.stop('SIGKILL');
+      const downAt = Date.now();
+      await sleep(between(RESTART_PAUSE_MS));
+      const restartAt = Date.now();
+      await server.start();
+      kills.push({ atMs, downMs: Date.now() - downAt, restartMs: Date.now() - restartAt });
+    }
+    await sleep(Math.max(0, runStart + RUN_MS - Date.now()));
+
+    // ---- drain: no new messages, no more cuts; wait for outboxes to empty and clients to catch up ----
+    producing = false;
+    for (const stop of stopProducing) stop();
+    for (const { client } of participants) client.stopCutting();
+    const drainStart = Date.now();
+    const outboxesEmpty = await waitFor(() => participants.every(({ client }) => client.ready && client.unacknowledged === 0),
+      DRAIN_TIMEOUT_MS);
+
+    // Every message is committed now; the server's view of each conversation is the target.
+    const conversationsByAccount = new Map<string, ConversationView[]>();
+    for (const [accountId, token] of agentTokens) {
+      const response = await fetch(`${httpUrl}/api/conversations?view=all`, { headers: { authorization: `Bearer ${token}` } });
+      conversationsByAccount.set(accountId, (await response.json() as ConversationListResponse).conversations);
+    }
+    const expectedOf = (participant: Participant): ConversationView[] =>
+      (conversationsByAccount.get(participant.accountId) ?? [])
+        .filter((conversation) => !participant.visitorId || conversation.visitorId === participant.visitorId);
+    const caughtUp = await waitFor(() => participants.every((participant) =>
+      expectedOf(participant).every((conversation) =>
+        participant.client.conversations.get(conversation.id)?.contiguousSeq === conversation.lastSeq)),
+    DRAIN_TIMEOUT_MS - (Date.now() - drainStart));
+    const drainMs = Date.now() - drainStart;
+
+    for (const { client } of participants) client.stop();
+    const shutdown = await server.stop('SIGTERM');
+
+    // ---- the database's account of what happened ----
+    const verifier = driver === 'postgres' ? database! : await openDb({ dataDir });
+    const stored = await verifier.db.select({
+      id: schema.messages.id, conversationId: schema.messages.conversationId, seq: schema.messages.seq,
+      clientId: schema.messages.clientId, body: schema.messages.body,
+    }).from(schema.messages);
+    const storedConversations = await verifier.db.select({ id: schema.conversations.id, lastSeq: schema.conversations.lastSeq })
+      .from(schema.conversations);
+    if (verifier !== database) await verifier.close();
+
+    const problems: string[] = [];
+    const problem = (text: string) => { if (problems.length < 50) problems.push(text); };
+    let lost = 0;
+    let storedTwice = 0;
+    let shownTwice = 0;
+    let storeGaps = 0;
+    let viewGaps = 0;
+
+    const byClientId = new Map<string, (typeof stored)[number]>();
+    const bySeq = new Map<string, (typeof stored)[number]>();
+    for (const row of stored) {
+      if (byClientId.has(row.clientId)) {
+        storedTwice += 1;
+        problem(`clientId ${row.clientId} stored twice (seq ${byClientId.get(row.clientId)!.seq} and ${row.seq})`);
+      }
+      byClientId.set(row.clientId, row);
+      const key = `${row.conversationId}:${row.seq}`;
+      if (bySeq.has(key)) problem(`seq ${key} stored twice`);
+      bySeq.set(key, row);
+    }
+    const lastSeqOf = new Map(storedConversations.map((c) => [c.id, c.lastSeq]));
+    for (const { id, lastSeq } of storedConversations) {
+      for (let seq = 1; seq <= lastSeq; seq++) {
+        if (!bySeq.has(`${id}:${seq}`)) {
+          storeGaps += 1;
+          problem(`conversation ${id} has no message at seq ${seq} (last_seq ${lastSeq})`);
+        }
+      }
+    }
+    for (const row of stored) {
+      if (row.seq > (lastSeqOf.get(row.conversationId) ?? 0)) problem(`message at seq ${row.seq} beyond last_seq of ${row.conversationId}`);
+    }
+
+    // Every acknowledged message is stored, where the acknowledgement said; nothing stored came from nowhere.
+    const sentAnywhere = new Set<string>();
+    for (const { client } of participants) {
+      for (const [clientId, sent] of client.sent) {
+        sentAnywhere.add(clientId);
+        const ack = client.acks.get(clientId);
+        const row = byClientId.get(clientId);
+        if (!ack) {
+          problem(`${client.name}: message ${clientId} never acknowledged${row ? ' (but stored)' : ''}`);
+          if (!row) lost += 1;
+          continue;
+        }
+        if (!row) {
+          lost += 1;
+          problem(`${client.name}: message ${clientId} acknowledged at seq ${ack.seq} but not stored`);
+        } else if (row.conversationId !== ack.conversationId || row.seq !== ack.seq) {
+          lost += 1;
+          problem(`${client.name}: message ${clientId} acknowledged at ${ack.conversationId}:${ack.seq}, stored at ${row.conversationId}:${row.seq}`);
+        } else if (row.body !== sent.body) {
+          problem(`${client.name}: message ${clientId} stored with another body`);
+        }
+      }
+    }
+    for (const row of stored) if (!sentAnywhere.has(row.clientId)) problem(`stored message ${row.clientId} was sent by nobody`);
+
+    // Every client was shown exactly the stored sequence of each of its conversations.
+    for (const participant of participants) {
+      const { client } = participant;
+      const expected = new Set(expectedOf(participant).map((c) => c.id));
+      for (const id of client.conversations.keys()) {
+        if (!expected.has(id)) problem(`${client.name} holds conversation ${id}, which is not its own`);
+      }
+      for (const id of expected) {
+        const lastSeq = lastSeqOf.get(id) ?? 0;
+        const delivered: MessageView[] = client.conversations.get(id)?.delivered ?? [];
+        const shown = new Set<string>();
+        delivered.forEach((message, index) => {
+          if (message.seq !== index + 1) problem(`${client.name}: ${id} shows seq ${message.seq} at position ${index + 1}`);
+          if (shown.has(message.clientId)) {
+            shownTwice += 1;
+            problem(`${client.name}: ${id} shows message ${message.clientId} twice`);
+          }
+          shown.add(message.clientId);
+          const row = bySeq.get(`${id}:${message.seq}`);
+          if (row && row.clientId !== message.clientId) problem(`${client.name}: ${id} seq ${message.seq} shows ${message.clientId}, stored ${row.clientId}`);
+        });
+        if (delivered.length < lastSeq) {
+          viewGaps += lastSeq - delivered.length;
+          problem(`${client.name}: ${id} shows ${delivered.length} of ${lastSeq} messages`);
+        }
+        if (delivered.length > lastSeq) problem(`${client.name}: ${id} shows ${delivered.length} messages, only ${lastSeq} stored`);
+      }
+      for (const close of client.stats.fatalCloses) problem(`${client.name} was told not to reconnect: ${close.code} ${close.reason}`);
+      if (client.stats.conflictingAcks) problem(`${client.name}: ${client.stats.conflictingAcks} messages acknowledged at two positions`);
+      if (client.stats.conflictingDeliveries) problem(`${client.name}: ${client.stats.conflictingDeliveries} seqs delivered with two different messages`);
+    }
+    for (const exit of server.unexpectedExits) problem(exit);
+
+    const total = <K extends keyof ChaosClient['stats']>(key: K) =>
+      participants.reduce((sum, { client }) => sum + (client.stats[key] as number), 0);
+    const errors: Record<string, number> = {};
+    for (const { client } of participants) {
+      for (const [code, count] of Object.entries(client.stats.errors)) errors[code] = (errors[code] ?? 0) + count;
+    }
+    const counts = {
+      driver: driver === 'postgres' && useRedis ? 'postgres+redis' : driver,
+      clients: participants.length,
+      conversations: storedConversations.length,
+      sent: total('sent'),
+      sendFrames: total('sendFrames'),
+      acknowledged: participants.reduce((sum, { client }) => sum + client.acks.size, 0),
+      repeatAcks: total('repeatAcks'),
+      stored: stored.length,
+      delivered: participants.reduce((sum, { client }) =>
+        sum + [...client.conversations.values()].reduce((n, log) => n + log.delivered.length, 0), 0),
+      duplicateDeliveriesDropped: total('duplicateDeliveriesDropped'),
+      duplicates: storedTwice + shownTwice,
+      gaps: storeGaps + viewGaps,
+      lost,
+      cuts: total('cuts'),
+      connects: total('connects'),
+      readies: total('readies'),
+      syncs: total('syncs'),
+      gapRepairs: total('gapRepairs'),
+      errors,
+      kills,
+      outboxesEmpty,
+      caughtUp,
+      drainMs,
+      shutdown,
+      seconds: Math.round((Date.now() - startedAt) / 100) / 10,
+    };
+    console.log(`chaos counts: ${JSON.stringify(counts, null, 2)}`);
+    if (problems.length) console.log(`chaos problems (first ${problems.length}):\n${problems.join('\n')}\n--- server log ---\n${server.log}`);
+
+    expect(counts.sent).toBeGreaterThanOrEqual(2000);
+    expect(kills).toHaveLength(2);
+    expect({ lost, duplicates: counts.duplicates, gaps: counts.gaps }).toEqual({ lost: 0, duplicates: 0, gaps: 0 });
+    expect(counts.stored).toBe(counts.sent);
+    expect(problems).toEqual([]);
+  }, 150_000);
+});
