@@ -1,6 +1,6 @@
 // buildApp(): the whole HTTP + WebSocket server as a Fastify instance that is not yet listening.
 // main.ts listens on it; tests listen on 127.0.0.1:0 or use inject().
-import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyError } from 'fastify';
 import websocket from '@fastify/websocket';
 import { fileURLToPath } from 'node:url';
 import type { Db } from '../db/index.ts';
@@ -38,7 +38,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const app = Fastify({
     logger: { level: config.logLevel },
     // One line per request drowns what matters; errors and warnings are still logged.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 256 * 1024,
     // Ids and client-chosen names appear in URLs; keep the router from choking on long ones.
     routerOptions: { maxParamLength: 200 },

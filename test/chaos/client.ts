@@ -60,6 +60,12 @@ export interface ChaosClientStats {
   repeatAcks: number;
   /** A clientId acknowledged twice with different positions: the server stored it twice. */
   conflictingAcks: number;
+  /**
+   * Resends answered with a copy stored before the resend left (the ack's createdAt is older): the
+   * server's duplicate path at work. A lower bound: a copy still in flight on a cut connection may
+   * be stored a moment after its resend left.
+   */
+  deduplicatedResends: number;
   /** Live or synced copies of a seq already held: expected with at-least-once delivery, dropped. */
   duplicateDeliveriesDropped: number;
   /** The same seq arrived with a different message than the one held: the server contradicted itself. */
@@ -84,11 +90,12 @@ export class ChaosClient {
   readonly sent = new Map<string, SentMessage>();
   readonly acks = new Map<string, Ack>();
   readonly stats: ChaosClientStats = {
-    sent: 0, sendFrames: 0, acks: 0, repeatAcks: 0, conflictingAcks: 0, duplicateDeliveriesDropped: 0,
+    sent: 0, sendFrames: 0, acks: 0, repeatAcks: 0, conflictingAcks: 0, deduplicatedResends: 0, duplicateDeliveriesDropped: 0,
     conflictingDeliveries: 0, connects: 0, readies: 0, cuts: 0, syncs: 0, gapRepairs: 0, errors: {}, fatalCloses: [],
   };
 
   private readonly outbox: SentMessage[] = [];
+  private readonly transmissions = new Map<string, { count: number; lastAt: number }>();
   private socket: WebSocket | null = null;
   /** Bumped for every new socket, so callbacks of a dead connection do nothing. */
   private generation = 0;
@@ -228,6 +235,8 @@ export class ChaosClient {
 
   private transmit(message: SentMessage): void {
     this.stats.sendFrames += 1;
+    const earlier = this.transmissions.get(message.clientId);
+    this.transmissions.set(message.clientId, { count: (earlier?.count ?? 0) + 1, lastAt: Date.now() });
     this.frame({ type: 'message.send', clientId: message.clientId, body: message.body,
       ...(message.conversationId ? { conversationId: message.conversationId } : {}) });
   }
@@ -254,7 +263,7 @@ export class ChaosClient {
         if (this.role === 'agent') void this.discoverConversations(generation);
         return;
       case 'ack':
-        return this.acknowledge(frame.clientId, { conversationId: frame.conversationId, seq: frame.seq });
+        return this.acknowledge(frame.clientId, { conversationId: frame.conversationId, seq: frame.seq }, frame.createdAt);
       case 'message':
         return this.merge(frame.message);
       case 'messages': {
@@ -275,8 +284,10 @@ export class ChaosClient {
     }
   }
 
-  private acknowledge(clientId: string, ack: Ack): void {
+  private acknowledge(clientId: string, ack: Ack, createdAt: string): void {
     this.stats.acks += 1;
+    const sent = this.transmissions.get(clientId);
+    if (sent && sent.count > 1 && Date.parse(createdAt) < sent.lastAt) this.stats.deduplicatedResends += 1;
     const earlier = this.acks.get(clientId);
     if (earlier) {
       this.stats.repeatAcks += 1;

@@ -68,4 +68,32 @@ describe(`browser: the example shop chats with the console (${driver})`, () => {
       .from(schema.messages).orderBy(schema.messages.seq);
     expect(stored).toEqual([{ body: 'Do you ship to Norway?', seq: 1 }, { body: 'Yes, in 3 to 5 days.', seq: 2 }]);
   });
+
+  it('renders nothing and warns once for an unknown site key or a page on an origin the site does not allow', async () => {
+    const unknown = await buildExampleServer({ serverUrl: server.url, siteKey: 'site_does_not_exist' });
+    await unknown.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const cases = [
+        [`http://127.0.0.1:${(unknown.server.address() as AddressInfo).port}/`, 'SITE_NOT_FOUND'],
+        // Same shop, reached through another host name: another origin, not in the allowed list.
+        [exampleUrl.replace('127.0.0.1', 'localhost'), 'ORIGIN_NOT_ALLOWED'],
+      ] as const;
+      for (const [url, code] of cases) {
+        const page = await (await browser.newContext()).newPage();
+        const warnings: string[] = [];
+        const errors: string[] = [];
+        page.on('console', (message) => { if (message.type() === 'warning' && message.text().includes('[parley]')) warnings.push(message.text()); });
+        page.on('pageerror', (error) => errors.push(error.message));
+        await page.goto(url);
+        await page.waitForEvent('console', { predicate: (m) => m.text().includes('[parley]'), timeout: 10_000 }).catch(() => {});
+        await page.waitForTimeout(300);
+        expect(warnings, url).toHaveLength(1);
+        expect(warnings[0]).toContain(code);
+        expect(await page.locator('#parley-widget').count()).toBe(0);
+        expect(errors).toEqual([]);
+      }
+    } finally {
+      await unknown.close();
+    }
+  });
 });

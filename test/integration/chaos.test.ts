@@ -228,16 +228,22 @@ describe(`chaos: cut connections and a killed server (${driver})`, () => {
 
     // ---- two kill -9 mid-stream, each followed by a restart on the same port and data ----
     const runStart = Date.now();
-    const kills: { atMs: number; downMs: number; restartMs: number }[] = [];
+    const acknowledgedSoFar = () => participants.reduce((sum, { client }) => sum + client.acks.size, 0);
+    const kills: { atMs: number; acksInSecondBefore: number; unacknowledgedAtKill: number; downMs: number; restartMs: number }[] = [];
     for (const fraction of [1 / 3, 2 / 3]) {
-      await sleep(Math.max(0, runStart + RUN_MS * fraction + between({ min: -1000, max: 1000 }) - Date.now()));
+      const killAt = runStart + RUN_MS * fraction + between({ min: -1000, max: 1000 });
+      await sleep(Math.max(0, killAt - 1000 - Date.now()));
+      const acknowledgedBefore = acknowledgedSoFar();
+      await sleep(Math.max(0, killAt - Date.now()));
       const atMs = Date.now() - runStart;
+      const acksInSecondBefore = acknowledgedSoFar() - acknowledgedBefore;
+      const unacknowledgedAtKill = participants.reduce((sum, { client }) => sum + client.unacknowledged, 0);
       await server.stop('SIGKILL');
       const downAt = Date.now();
       await sleep(between(RESTART_PAUSE_MS));
       const restartAt = Date.now();
       await server.start();
-      kills.push({ atMs, downMs: Date.now() - downAt, restartMs: Date.now() - restartAt });
+      kills.push({ atMs, acksInSecondBefore, unacknowledgedAtKill, downMs: Date.now() - downAt, restartMs: Date.now() - restartAt });
     }
     await sleep(Math.max(0, runStart + RUN_MS - Date.now()));
 
@@ -364,6 +370,7 @@ describe(`chaos: cut connections and a killed server (${driver})`, () => {
       }
       for (const close of client.stats.fatalCloses) problem(`${client.name} was told not to reconnect: ${close.code} ${close.reason}`);
       if (client.stats.conflictingAcks) problem(`${client.name}: ${client.stats.conflictingAcks} messages acknowledged at two positions`);
+      if (client.stats.errors.INTERNAL) problem(`${client.name}: ${client.stats.errors.INTERNAL} INTERNAL errors`);
       if (client.stats.conflictingDeliveries) problem(`${client.name}: ${client.stats.conflictingDeliveries} seqs delivered with two different messages`);
     }
     for (const exit of server.unexpectedExits) problem(exit);
@@ -382,6 +389,7 @@ describe(`chaos: cut connections and a killed server (${driver})`, () => {
       sendFrames: total('sendFrames'),
       acknowledged: participants.reduce((sum, { client }) => sum + client.acks.size, 0),
       repeatAcks: total('repeatAcks'),
+      deduplicatedResends: total('deduplicatedResends'),
       stored: stored.length,
       delivered: participants.reduce((sum, { client }) =>
         sum + [...client.conversations.values()].reduce((n, log) => n + log.delivered.length, 0), 0),
