@@ -1,7 +1,7 @@
 // The widget's WebSocket: connects with the visitor token as a subprotocol, reconnects with backoff,
 // refreshes the token when the server says so, and stops for good when the server says trying again
 // cannot help. What the frames mean is the chat's business (chat.ts); this file only moves them.
-import { CloseCodes, PROTOCOL, WS_PATH, shouldReconnect } from '../server/protocol.ts';
+import { CloseCodes, PROTOCOL, WS_PATH, shouldReconnect, watchLiveness } from '../server/protocol.ts';
 import type { ClientFrame, ServerFrame } from '../server/protocol.ts';
 
 /** Exponential backoff with "equal jitter", so a server restart is not met by every widget at once. */
@@ -37,6 +37,7 @@ export class Connection {
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private refreshedSinceReady = false;
   private hiddenSince = 0;
+  private liveness: ReturnType<typeof watchLiveness> | null = null;
 
   constructor(private readonly options: ConnectionOptions) {}
 
@@ -57,6 +58,7 @@ export class Connection {
   stop(): void {
     this.state = 'stopped';
     this.ready = false;
+    this.liveness?.stop();
     clearTimeout(this.retryTimer);
     removeEventListener('online', this.wake);
     document.removeEventListener('visibilitychange', this.onVisibilityChange);
@@ -83,10 +85,25 @@ export class Connection {
     }
     this.state = 'connected';
     this.socket = socket;
+    this.liveness?.stop();
+    // A server that went silent (half-open TCP, sleeping laptop) is given up on and reconnected.
+    const liveness = watchLiveness(
+      () => this.ready && socket.send('{"type":"ping"}'),
+      () => {
+        if (this.socket !== socket) return;
+        socket.onclose = null;
+        socket.close();
+        this.socket = null;
+        this.ready = false;
+        this.retryLater();
+      },
+    );
+    this.liveness = liveness;
     socket.onopen = () => {
       if (sendAuthFrame) socket.send(JSON.stringify({ type: 'auth', token }));
     };
     socket.onmessage = (event) => {
+      liveness.heard();
       const frame = parseFrame(event.data);
       if (!frame) return;
       if (frame.type === 'ready') {
@@ -97,6 +114,7 @@ export class Connection {
       this.options.onFrame(frame);
     };
     socket.onclose = (event) => {
+      liveness.stop();
       if (this.socket !== socket) return;
       this.socket = null;
       this.ready = false;

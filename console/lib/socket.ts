@@ -2,7 +2,7 @@
 // backoff and jitter as long as the close code says trying again can help, and owns the outbox —
 // replies waiting for their `ack`. The outbox is sent one reply at a time, in order, and resent
 // with the same clientId after a reconnect; the server acknowledges a duplicate without storing it.
-import { ErrorCodes, PROTOCOL, WS_PATH, CloseCodes, shouldReconnect } from '../../server/protocol.ts';
+import { ErrorCodes, PROTOCOL, WS_PATH, CloseCodes, shouldReconnect, watchLiveness } from '../../server/protocol.ts';
 import type { AckFrame, PresenceSetFrame, SendFrame, ServerFrame, SyncFrame, TypingFrame } from '../../server/protocol.ts';
 import { readJson, writeJson } from './storage.ts';
 
@@ -53,6 +53,7 @@ export class ConsoleSocket {
   private attempt = 0;
   private stopped = false;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private liveness: ReturnType<typeof watchLiveness> | null = null;
   private outbox: OutboxItem[];
   /** clientId of the reply written and not yet answered. */
   private inFlight: string | null = null;
@@ -84,6 +85,7 @@ export class ConsoleSocket {
     document.removeEventListener('visibilitychange', this.reconnectNow);
     clearTimeout(this.reconnectTimer);
     this.clearSendTimers();
+    this.liveness?.stop();
     const ws = this.ws;
     this.ws = null;
     if (ws) {
@@ -137,12 +139,28 @@ export class ConsoleSocket {
       return;
     }
     this.ws = ws;
-    ws.onmessage = (event) => this.receive(event.data);
+    this.liveness?.stop();
+    // A silent server (half-open TCP, a laptop back from sleep) is given up on, then reconnected.
+    const liveness = watchLiveness(
+      () => this.statusValue === 'open' && ws.send('{"type":"ping"}'),
+      () => {
+        if (this.ws !== ws) return;
+        ws.onclose = ws.onmessage = null;
+        ws.close();
+        this.closed(1006);
+      },
+    );
+    this.liveness = liveness;
+    ws.onmessage = (event) => {
+      liveness.heard();
+      this.receive(event.data);
+    };
     // No onerror: an error is always followed by a close, which is where we decide what to do.
     ws.onclose = (event) => this.closed(event.code);
   }
 
   private closed(code: number): void {
+    this.liveness?.stop();
     this.ws = null;
     this.inFlight = null;
     this.clearSendTimers();
