@@ -14,6 +14,8 @@ type Session =
   | { phase: 'signed-in'; token: string; agent: AgentView };
 
 const RECHECK_MS = 5_000;
+/** Agent tokens last 12 hours; an open console renews its token well before that. */
+const RENEW_EVERY_MS = 60 * 60 * 1000;
 
 export function App() {
   const token = useRef(readText(keys.token));
@@ -51,6 +53,20 @@ export function App() {
     };
   }, [session.phase]);
 
+  // Renew at sign-in and then every hour, so a console left open all day never hits an expired
+  // token. A failed renewal is harmless: the current token stays until the next try.
+  useEffect(() => {
+    if (session.phase !== 'signed-in') return;
+    const renew = () => api.refresh().then((response) => {
+      if (!token.current) return;
+      token.current = response.token;
+      writeText(keys.token, response.token);
+    }, () => {});
+    void renew();
+    const timer = setInterval(renew, RENEW_EVERY_MS);
+    return () => clearInterval(timer);
+  }, [session.phase]);
+
   useEffect(() => {
     if (session.phase !== 'unreachable') return;
     const timer = setTimeout(() => setSession({ phase: 'checking' }), RECHECK_MS);
@@ -84,7 +100,7 @@ export function App() {
         <Inbox
           key={session.token}
           api={api}
-          token={session.token}
+          getToken={() => token.current ?? session.token}
           agent={session.agent}
           onSignOut={signOut}
         />

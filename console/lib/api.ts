@@ -39,6 +39,8 @@ interface RequestOptions {
 export interface Api {
   login(email: string, password: string): Promise<LoginResponse>;
   me(): Promise<MeResponse>;
+  /** A fresh token while the current one is still valid. */
+  refresh(): Promise<LoginResponse>;
   conversations(view: ConversationListView, status: ConversationStatus): Promise<ConversationView[]>;
   /** Every message after `afterSeq`, following pages while the server says there are more. */
   messagesAfter(conversationId: string, afterSeq: number, signal?: AbortSignal): Promise<MessageView[]>;
@@ -84,6 +86,7 @@ export function createApi(getToken: () => string | null, onUnauthorized: () => v
   const conversationPath = (id: string) => `/api/conversations/${encodeURIComponent(id)}`;
 
   return {
+    refresh: () => request<LoginResponse>('/api/auth/refresh', { method: 'POST', body: {} }),
     login: (email, password) =>
       request<LoginResponse>('/api/auth/login', { method: 'POST', body: { email, password } }),
 

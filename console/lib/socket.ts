@@ -21,7 +21,8 @@ export interface OutboxItem {
 }
 
 export interface SocketOptions {
-  token: string;
+  /** Read at each (re)connect, so a renewed token is used from the next connection on. */
+  token: () => string;
   /** localStorage key under which unacknowledged replies survive a reload. */
   outboxKey: string;
   onFrame(frame: ServerFrame): void;
@@ -133,7 +134,7 @@ export class ConsoleSocket {
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
     let ws: WebSocket;
     try {
-      ws = new WebSocket(`${scheme}//${location.host}${WS_PATH}`, [PROTOCOL, this.options.token]);
+      ws = new WebSocket(`${scheme}//${location.host}${WS_PATH}`, [PROTOCOL, this.options.token()]);
     } catch {
       this.scheduleReconnect();
       return;

@@ -22,7 +22,7 @@ import { ShortcutsHelp } from '../components/shortcuts-help/shortcuts-help.tsx';
 
 interface InboxProps {
   api: Api;
-  token: string;
+  getToken: () => string;
   agent: AgentView;
   onSignOut(notice?: string): void;
 }
@@ -41,7 +41,7 @@ const TITLE = 'Parley console';
 /** Routing hands new conversations to online agents, so an agent's own queue is the place to start. */
 const DEFAULT_FILTERS: Filters = { view: 'mine', status: 'open' };
 
-export function Inbox({ api, token, agent, onSignOut }: InboxProps) {
+export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
   const [state, dispatch] = useReducer(inboxReducer, agent, (me) =>
     initialInboxState(me, readJson(keys.readSeqs(me.id), isSeqMap) ?? {}),
   );
@@ -147,7 +147,7 @@ export function Inbox({ api, token, agent, onSignOut }: InboxProps) {
     };
 
     const connection = new ConsoleSocket({
-      token,
+      token: getToken,
       outboxKey: keys.outbox(agent.id),
       onFrame,
       onStatus: setConnection,

@@ -73,6 +73,7 @@ export interface ChaosClientStats {
   connects: number;
   readies: number;
   cuts: number;
+  abandons: number;
   syncs: number;
   gapRepairs: number;
   errors: Record<string, number>;
@@ -91,7 +92,7 @@ export class ChaosClient {
   readonly acks = new Map<string, Ack>();
   readonly stats: ChaosClientStats = {
     sent: 0, sendFrames: 0, acks: 0, repeatAcks: 0, conflictingAcks: 0, deduplicatedResends: 0, duplicateDeliveriesDropped: 0,
-    conflictingDeliveries: 0, connects: 0, readies: 0, cuts: 0, syncs: 0, gapRepairs: 0, errors: {}, fatalCloses: [],
+    conflictingDeliveries: 0, connects: 0, readies: 0, cuts: 0, abandons: 0, syncs: 0, gapRepairs: 0, errors: {}, fatalCloses: [],
   };
 
   private readonly outbox: SentMessage[] = [];
@@ -104,7 +105,9 @@ export class ChaosClient {
   private failedAttempts = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private cutTimer: NodeJS.Timeout | undefined;
-  private cutEveryMs: { min: number; max: number } | null = null;
+  private cutEveryMs: { min: number; max: number; abandonShare: number } | null = null;
+  /** Given up on but not yet closed; the server may still be handling their frames. */
+  private readonly abandoned = new Set<WebSocket>();
   private readonly reconnectDelayMs: { min: number; max: number };
   private readonly gapRepairMs: number;
 
@@ -137,8 +140,11 @@ export class ChaosClient {
     return message.clientId;
   }
 
-  /** Cut the connection at random moments, as flaky networks and sleeping laptops do. */
-  startCutting(everyMs: { min: number; max: number }): void {
+  /**
+   * Cut the connection at random moments, as flaky networks and sleeping laptops do. A share of the
+   * cuts abandon the socket instead: it stays open, unread, for a while, and a new one starts at once.
+   */
+  startCutting(everyMs: { min: number; max: number; abandonShare: number }): void {
     this.cutEveryMs = everyMs;
     this.scheduleCut();
   }
@@ -173,6 +179,8 @@ export class ChaosClient {
     this.socket?.terminate();
     this.socket = null;
     this.isReady = false;
+    for (const socket of this.abandoned) socket.terminate();
+    this.abandoned.clear();
   }
 
   private connect(): void {
@@ -190,14 +198,7 @@ export class ChaosClient {
     socket.on('error', () => {});
     socket.on('close', (code, reason) => {
       if (!current()) return;
-      this.socket = null;
-      this.isReady = false;
-      clearTimeout(this.cutTimer);
-      for (const log of this.conversations.values()) {
-        log.syncing = false;
-        clearTimeout(log.gapTimer);
-        log.gapTimer = undefined;
-      }
+      this.disconnected();
       if (!shouldReconnect(code)) {
         this.stats.fatalCloses.push({ code, reason: String(reason) });
         return;
@@ -205,6 +206,17 @@ export class ChaosClient {
       this.scheduleReconnect();
     });
     this.scheduleCut();
+  }
+
+  private disconnected(): void {
+    this.socket = null;
+    this.isReady = false;
+    clearTimeout(this.cutTimer);
+    for (const log of this.conversations.values()) {
+      log.syncing = false;
+      clearTimeout(log.gapTimer);
+      log.gapTimer = undefined;
+    }
   }
 
   private scheduleReconnect(): void {
@@ -220,12 +232,25 @@ export class ChaosClient {
   private scheduleCut(): void {
     clearTimeout(this.cutTimer);
     if (!this.cutEveryMs || !this.socket) return;
-    const { min, max } = this.cutEveryMs;
+    const { min, max, abandonShare } = this.cutEveryMs;
     const socket = this.socket;
     this.cutTimer = setTimeout(() => {
       if (socket !== this.socket) return;
-      this.stats.cuts += 1;
-      socket.terminate();
+      if (Math.random() >= abandonShare) {
+        this.stats.cuts += 1;
+        socket.terminate();
+        return;
+      }
+      // A client that gives up on a connection it believes dead opens the next one at once, while
+      // the server may still be working through the old one's frames: resends race their originals.
+      this.stats.abandons += 1;
+      this.disconnected();
+      this.abandoned.add(socket);
+      setTimeout(() => {
+        this.abandoned.delete(socket);
+        socket.terminate();
+      }, 500 + Math.random() * 1000);
+      this.connect();
     }, min + Math.random() * (max - min));
   }
 

@@ -29,7 +29,8 @@ const RUN_MS = 30_000;
 const MESSAGES_PER_TAB = 320;
 /** Each agent answers this share of the visitor messages it is shown. */
 const REPLY_CHANCE = 0.15;
-const CUT_EVERY_MS = { min: 200, max: 500 };
+/** Every client's connection is cut this often; a share of the cuts abandon the socket instead. */
+const CUTS = { min: 200, max: 500, abandonShare: 0.3 };
 const RESTART_PAUSE_MS = { min: 300, max: 800 };
 const DRAIN_TIMEOUT_MS = 30_000;
 
@@ -209,7 +210,7 @@ describe(`chaos: cut connections and a killed server (${driver})`, () => {
 
     for (const { client } of participants) {
       client.start();
-      client.startCutting(CUT_EVERY_MS);
+      client.startCutting(CUTS);
     }
     // Visitors write at a steady pace whether or not they are connected: the outbox holds the rest.
     for (const { client } of participants.filter((p) => p.client.role === 'visitor')) {
@@ -398,6 +399,7 @@ describe(`chaos: cut connections and a killed server (${driver})`, () => {
       gaps: storeGaps + viewGaps,
       lost,
       cuts: total('cuts'),
+      abandons: total('abandons'),
       connects: total('connects'),
       readies: total('readies'),
       syncs: total('syncs'),
