@@ -16,7 +16,8 @@ describe(`conversation loop (${driver})`, () => {
   const track = (client: TestClient) => (clients.push(client), client);
 
   beforeAll(async () => {
-    server = await startServer();
+    // Generous limits: some tests below write hundreds of messages as fast as acks come back.
+    server = await startServer({ config: { rateLimitPerSecond: 10_000, rateLimitBurst: 10_000 } });
     tenant = await createTenant(server.database, [ORIGIN]);
   });
   afterAll(async () => {
@@ -82,6 +83,36 @@ describe(`conversation loop (${driver})`, () => {
     const rows = await server.database.db.select().from(schema.messages)
       .where(eq(schema.messages.conversationId, first.conversationId));
     expect(rows.map((r) => r.seq).sort()).toEqual([1, 2]);
+  });
+
+  it('replays what a visitor missed while offline, in pages, oldest first', async () => {
+    const session = await visitorSession(server, tenant.site);
+    const visitor = track(await TestClient.connect(server, { token: session.token, origin: ORIGIN }));
+    await visitor.ready('visitor');
+    visitor.send({ type: 'message.send', clientId: randomUUID(), body: 'start' });
+    const { conversationId } = await visitor.next('ack');
+    visitor.close();
+    await visitor.closed;
+
+    const agent = track(await TestClient.connect(server, { token: await loginAgent(server, tenant.owner.email) }));
+    await agent.ready('agent');
+    for (let i = 1; i <= 230; i++) {
+      agent.send({ type: 'message.send', conversationId, clientId: `missed-${i}`, body: `missed ${i}` });
+      await agent.next('ack');
+    }
+
+    const back = track(await TestClient.connect(server, { token: session.token, origin: ORIGIN }));
+    await back.ready('visitor');
+    const seqs: number[] = [];
+    let afterSeq = 1;
+    for (;;) {
+      back.send({ type: 'sync', conversationId, afterSeq });
+      const page = await back.next('messages');
+      seqs.push(...page.messages.map((m) => m.seq));
+      if (!page.hasMore) break;
+      afterSeq = page.messages.at(-1)!.seq;
+    }
+    expect(seqs).toEqual(Array.from({ length: 230 }, (_, i) => i + 2));
   });
 
   it('keeps one conversation for a visitor with several tabs, live in every tab', async () => {
