@@ -1,16 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
-import type { FastifyInstance } from 'fastify';
-import { eq } from 'drizzle-orm';
 import { schema } from '../../db/index.ts';
 import { buildExampleServer } from '../../examples/serve.ts';
 import { PASSWORD, createTenant, driver, startServer, type Tenant, type TestServer } from '../helpers.ts';
 import { launchBrowser } from './browser.ts';
+import { openShop, type Shop } from './shop.ts';
 
 describe(`browser: the example shop chats with the console (${driver})`, () => {
   let server: TestServer;
-  let example: FastifyInstance;
+  let shop: Shop;
   let exampleUrl: string;
   let tenant: Tenant;
   let browser: Browser;
@@ -18,17 +17,13 @@ describe(`browser: the example shop chats with the console (${driver})`, () => {
   beforeAll(async () => {
     server = await startServer();
     tenant = await createTenant(server.database, []);
-    example = await buildExampleServer({ serverUrl: server.url, siteKey: tenant.site.publicKey });
-    await example.listen({ host: '127.0.0.1', port: 0 });
-    // The shop is another origin (another port), as a customer's site would be.
-    exampleUrl = `http://127.0.0.1:${(example.server.address() as AddressInfo).port}`;
-    await server.database.db.update(schema.sites).set({ allowedOrigins: [exampleUrl] })
-      .where(eq(schema.sites.id, tenant.site.id));
+    shop = await openShop(server.url, server.database, tenant);
+    exampleUrl = shop.url;
     browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();
-    await example?.close();
+    await shop?.close();
     await server?.close();
   });
 

@@ -1,21 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
-import type { FastifyInstance } from 'fastify';
 import { eq } from 'drizzle-orm';
 import { schema } from '../../db/index.ts';
-import { buildExampleServer } from '../../examples/serve.ts';
 import {
   TestClient, createTenant, createTestDatabase, driver, loginAgent, startServer,
   type Tenant, type TestServer,
 } from '../helpers.ts';
 import { launchBrowser } from './browser.ts';
+import { openShop, type Shop } from './shop.ts';
 
 describe(`browser: the widget rides out a server restart (${driver})`, () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let server: TestServer;
   let port: number;
-  let example: FastifyInstance;
+  let shopSite: Shop;
   let tenant: Tenant;
   let browser: Browser;
 
@@ -24,22 +22,19 @@ describe(`browser: the widget rides out a server restart (${driver})`, () => {
     server = await startServer({ database });
     port = Number(new URL(server.url).port);
     tenant = await createTenant(database, []);
-    example = await buildExampleServer({ serverUrl: server.url, siteKey: tenant.site.publicKey });
-    await example.listen({ host: '127.0.0.1', port: 0 });
-    const origin = `http://127.0.0.1:${(example.server.address() as AddressInfo).port}`;
-    await database.db.update(schema.sites).set({ allowedOrigins: [origin] }).where(eq(schema.sites.id, tenant.site.id));
+    shopSite = await openShop(server.url, database, tenant);
     browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();
-    await example?.close();
+    await shopSite?.close();
     await server?.close();
     await database?.close();
   });
 
   it('keeps messages typed while the server is down and delivers them in order when it returns', async () => {
     const shop = await (await browser.newContext()).newPage();
-    await shop.goto(`http://127.0.0.1:${(example.server.address() as AddressInfo).port}/`);
+    await shop.goto(shopSite.url);
     await shop.getByTestId('parley-launcher').click();
     await shop.getByTestId('parley-input').fill('first, while online');
     await shop.getByTestId('parley-send').click();
