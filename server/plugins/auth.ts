@@ -1,14 +1,14 @@
 // Bearer-token authentication for the agents' REST API. Routes that need an agent add
 // `onRequest: app.requireAgent`; the handler then reads `request.agent`.
 import fp from 'fastify-plugin';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { AppError } from '../errors.ts';
 import type { Services } from '../services/index.ts';
 import type { schema } from '../../db/index.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    requireAgent: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+    requireAgent: (request: FastifyRequest) => Promise<void>;
   }
   interface FastifyRequest {
     agent: schema.Agent | null;
