@@ -7,6 +7,7 @@ import { Presence } from './presence.ts';
 import { Routing } from './routing.ts';
 import { Conversations } from './conversations.ts';
 import { Messages } from './messages.ts';
+import { MessageStore } from './message-store.ts';
 import { Identity } from './identity.ts';
 import { Availability } from './availability.ts';
 
@@ -33,7 +34,7 @@ export function createServices(deps: {
   const presence = new Presence();
   const routing = new Routing(db, presence, publisher);
   const conversations = new Conversations(db, publisher);
-  const messages = new Messages(db, publisher, routing, conversations, config.maxMessageLength);
+  const messages = new Messages(db, publisher, routing, conversations, config.maxMessageLength, new MessageStore(db));
   const identity = new Identity(db, tokens, presence);
   const availability = new Availability(presence, routing, publisher, deps.onError);
   return { db, tokens, presence, identity, routing, conversations, messages, availability };

@@ -1,8 +1,7 @@
-// Appending messages: the heart of "nothing lost, nothing doubled". A message gets the next
-// per-conversation sequence number in the same transaction as its insert (the conversation row lock
-// serialises writers, so there are no gaps), and a resend of a known clientId returns the stored
-// message instead of a second copy. Callers acknowledge only after this returns, i.e. after commit.
-import { and, eq, sql } from 'drizzle-orm';
+// Sending messages: which conversation, who may write there, and who hears about it. Storage is
+// message-store.ts, the heart of "nothing lost, nothing doubled": the next per-conversation seq
+// with no gaps, and a resend of a known clientId answered with the stored message. Callers
+// acknowledge only after this returns, i.e. after commit.
 import { schema, type Db } from '../../db/index.ts';
 import type { MessageView } from '../protocol.ts';
 import { AppError, notFound } from '../errors.ts';
@@ -11,8 +10,9 @@ import type { Routing } from './routing.ts';
 import type { AgentPrincipal, Conversations } from './conversations.ts';
 import { latestConversationOf } from './conversations.ts';
 import { toMessageView } from './views.ts';
+import type { Appended, MessageStore } from './message-store.ts';
 
-const { conversations, messages } = schema;
+const { conversations } = schema;
 
 export interface VisitorPrincipal { visitorId: string; siteId: string; accountId: string }
 
@@ -24,7 +24,6 @@ export interface Sent {
 
 export interface Author { kind: 'visitor' | 'agent'; id: string; name: string | null }
 
-class DuplicateClientId extends Error {}
 
 export class Messages {
   constructor(
@@ -33,6 +32,7 @@ export class Messages {
     private readonly routing: Routing,
     private readonly conversations: Conversations,
     private readonly maxLength: number,
+    private readonly store: MessageStore,
   ) {}
 
   /** A visitor writes: into their unresolved conversation, else reopening their latest, else a new one. */
@@ -45,7 +45,7 @@ export class Messages {
     if (!sent.duplicate) {
       this.publisher.publish([channels.account(visitor.accountId), channels.visitor(visitor.visitorId)],
         { type: 'message', message: sent.message });
-      if (conversation.status !== 'open') await this.conversations.announce(visitor.accountId, conversation.id);
+      if (sent.before && sent.before.status !== 'open') await this.conversations.announce(visitor.accountId, conversation.id);
     }
     return sent;
   }
@@ -58,7 +58,7 @@ export class Messages {
     if (!sent.duplicate) {
       this.publisher.publish([channels.account(agent.accountId), channels.visitor(conversation.visitorId)],
         { type: 'message', message: sent.message });
-      if (conversation.assigneeId === null) await this.conversations.announce(agent.accountId, conversation.id);
+      if (sent.before && sent.before.assigneeId === null) await this.conversations.announce(agent.accountId, conversation.id);
     }
     return sent;
   }
@@ -100,45 +100,12 @@ export class Messages {
     return created;
   }
 
-  private async append(conversationId: string, author: Author, clientId: string, body: string): Promise<Sent> {
-    try {
-      const row = await this.db.transaction(async (tx) => {
-        const now = new Date();
-        const [conversation] = await tx.update(conversations)
-          .set({
-            lastSeq: sql`${conversations.lastSeq} + 1`,
-            updatedAt: now,
-            // A visitor writing again reopens the conversation; an agent's first reply claims it.
-            ...(author.kind === 'visitor'
-              ? { status: 'open' as const, resolvedAt: null }
-              : { assigneeId: sql`coalesce(${conversations.assigneeId}, ${author.id}::uuid)` }),
-          })
-          .where(eq(conversations.id, conversationId))
-          .returning({ lastSeq: conversations.lastSeq });
-        if (!conversation) throw new AppError('NOT_FOUND', 'Conversation not found');
-        const [inserted] = await tx.insert(messages)
-          .values({
-            conversationId,
-            seq: conversation.lastSeq,
-            clientId,
-            authorKind: author.kind,
-            authorId: author.id,
-            body,
-            createdAt: now,
-          })
-          .onConflictDoNothing()
-          .returning();
-        // Rolling back also undoes the sequence bump, so a resend leaves no gap.
-        if (!inserted) throw new DuplicateClientId();
-        return inserted;
-      });
-      return { message: toMessageView(row, author.name), duplicate: false };
-    } catch (error) {
-      if (!(error instanceof DuplicateClientId)) throw error;
-      const [original] = await this.db.select().from(messages)
-        .where(and(eq(messages.conversationId, conversationId), eq(messages.clientId, clientId)));
-      if (!original) throw new AppError('INTERNAL', 'Duplicate message vanished');
-      return { message: toMessageView(original, original.authorKind === 'agent' ? author.name : null), duplicate: true };
-    }
+  private async append(conversationId: string, author: Author, clientId: string, body: string): Promise<Sent & { before: Appended['before'] }> {
+    const appended = await this.store.append({ conversationId, clientId, authorKind: author.kind, authorId: author.id, body });
+    if (!appended) throw new AppError('NOT_FOUND', 'Conversation not found');
+    const { row, duplicate, before } = appended;
+    // A duplicate's author is the original's: name it only when it is this agent.
+    const authorName = row.authorKind === 'agent' && row.authorId === author.id ? author.name : null;
+    return { message: toMessageView(row, authorName), duplicate, before };
   }
 }

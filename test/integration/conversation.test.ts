@@ -137,6 +137,28 @@ describe(`conversation loop (${driver})`, () => {
     expect(rows).toHaveLength(1);
   });
 
+  it('stores a clientId once when two connections send it at the same moment', async () => {
+    const session = await visitorSession(server, tenant.site);
+    const tabs = [
+      track(await TestClient.connect(server, { token: session.token, origin: ORIGIN })),
+      track(await TestClient.connect(server, { token: session.token, origin: ORIGIN })),
+    ];
+    await Promise.all(tabs.map((tab) => tab.ready('visitor')));
+    tabs[0]!.send({ type: 'message.send', clientId: randomUUID(), body: 'open the conversation' });
+    const { conversationId } = await tabs[0]!.next('ack');
+    // A resend racing its original (a reconnect while the first copy is still being written).
+    for (let i = 0; i < 20; i++) {
+      const clientId = `race-${i}`;
+      for (const tab of tabs) tab.send({ type: 'message.send', clientId, body: `race ${i}` });
+      const [a, b] = await Promise.all(tabs.map((tab) => tab.next('ack', (f) => f.clientId === clientId)));
+      expect(a).toEqual(b);
+    }
+    const rows = await server.database.db.select().from(schema.messages)
+      .where(eq(schema.messages.conversationId, conversationId));
+    expect(rows).toHaveLength(21);
+    expect(rows.map((r) => r.seq).sort((x, y) => x - y)).toEqual(Array.from({ length: 21 }, (_, i) => i + 1));
+  });
+
   it('leaves a conversation unassigned while nobody is online and assigns it when an agent comes online', async () => {
     const other = await createTenant(server.database, [ORIGIN]);
     const session = await visitorSession(server, other.site);
