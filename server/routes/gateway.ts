@@ -268,7 +268,7 @@ class ClientConnection implements Subscriber {
       const conversation = await this.visitorConversation(session, frame.conversationId);
       this.services.messages.publishTyping(session.site.accountId, conversation, { kind: 'visitor', id: session.visitor.id, name: null }, frame.typing);
     } else {
-      const conversation = await this.services.conversations.requireForAgent(
+      const conversation = await this.services.conversations.refForAgent(
         { agentId: session.agent.id, accountId: session.agent.accountId }, frame.conversationId);
       this.services.messages.publishTyping(session.agent.accountId, conversation, { kind: 'agent', id: session.agent.id, name: session.agent.name }, frame.typing);
     }
@@ -277,7 +277,7 @@ class ClientConnection implements Subscriber {
   private async sync(session: Session, frame: SyncFrame): Promise<void> {
     const conversation = session.kind === 'visitor'
       ? await this.visitorConversation(session, frame.conversationId)
-      : await this.services.conversations.requireForAgent(
+      : await this.services.conversations.refForAgent(
         { agentId: session.agent.id, accountId: session.agent.accountId }, frame.conversationId);
     const page = await messagesAfter(this.services.db, conversation.id, frame.afterSeq, SYNC_PAGE);
     this.sendFrame({ type: 'messages', conversationId: conversation.id, ...page });

@@ -8,13 +8,34 @@ import { AppError, notFound } from '../errors.ts';
 import { channels, type Publisher } from '../realtime/hub.ts';
 import { conversationView, conversationViews } from './views.ts';
 import { isUuid } from './ids.ts';
+import { LRUCache } from 'lru-cache';
 
 const { conversations, sites, agents } = schema;
 
 export interface AgentPrincipal { agentId: string; accountId: string }
 
+/** What never changes about a conversation: where it lives and whose it is. Safe to cache. */
+export interface ConversationRef { id: string; siteId: string; visitorId: string; accountId: string }
+
 export class Conversations {
+  // Every message and typing frame of an agent checks its conversation's account: cached, since a
+  // conversation never moves. A deleted one still fails later, when the store finds no row.
+  private readonly refs = new LRUCache<string, ConversationRef>({ max: 50_000 });
+
   constructor(private readonly db: Db, private readonly publisher: Publisher) {}
+
+  /** The conversation's fixed facts if it belongs to the agent's account; NOT_FOUND otherwise. */
+  async refForAgent(agent: AgentPrincipal, conversationId: string): Promise<ConversationRef> {
+    const cached = this.refs.get(conversationId);
+    if (cached) {
+      if (cached.accountId !== agent.accountId) throw notFound('Conversation not found');
+      return cached;
+    }
+    const row = await this.requireForAgent(agent, conversationId);
+    const ref = { id: row.id, siteId: row.siteId, visitorId: row.visitorId, accountId: agent.accountId };
+    this.refs.set(conversationId, ref);
+    return ref;
+  }
 
   list(agent: AgentPrincipal, view: ConversationListView, status: ConversationStatus | undefined): Promise<ConversationView[]> {
     const filters: (SQL | undefined)[] = [eq(sites.accountId, agent.accountId)];

@@ -10,6 +10,7 @@ import type { Routing } from './routing.ts';
 import type { AgentPrincipal, Conversations } from './conversations.ts';
 import { latestConversationOf } from './conversations.ts';
 import { toMessageView } from './views.ts';
+import { LRUCache } from 'lru-cache';
 import type { Appended, MessageStore } from './message-store.ts';
 
 const { conversations } = schema;
@@ -35,13 +36,22 @@ export class Messages {
     private readonly store: MessageStore,
   ) {}
 
+  private readonly visitorConversations = new LRUCache<string, string>({ max: 50_000 });
+
   /** A visitor writes: into their unresolved conversation, else reopening their latest, else a new one. */
   async sendAsVisitor(visitor: VisitorPrincipal, clientId: string, body: string, conversationId?: string): Promise<Sent> {
     const text = this.checkBody(body);
-    const conversation = await this.conversationFor(visitor);
+    let conversation = await this.conversationFor(visitor);
     // A visitor naming a conversation may only name their current one.
     if (conversationId !== undefined && conversationId !== conversation.id) throw notFound('Conversation not found');
-    const sent = await this.append(conversation.id, { kind: 'visitor', id: visitor.visitorId, name: null }, clientId, text);
+    const author: Author = { kind: 'visitor', id: visitor.visitorId, name: null };
+    const sent = await this.append(conversation.id, author, clientId, text).catch(async (error: unknown) => {
+      if (!(error instanceof AppError && error.code === 'NOT_FOUND') || conversationId !== undefined) throw error;
+      // The cached conversation was deleted since: look again, which starts a new one.
+      this.visitorConversations.delete(visitor.visitorId);
+      conversation = await this.conversationFor(visitor);
+      return this.append(conversation.id, author, clientId, text);
+    });
     if (!sent.duplicate) {
       this.publisher.publish([channels.account(visitor.accountId), channels.visitor(visitor.visitorId)],
         { type: 'message', message: sent.message });
@@ -53,7 +63,7 @@ export class Messages {
   /** An agent writes into a conversation of their account; an unassigned one becomes theirs. */
   async sendAsAgent(agent: AgentPrincipal & { name: string }, conversationId: string, clientId: string, body: string): Promise<Sent> {
     const text = this.checkBody(body);
-    const conversation = await this.conversations.requireForAgent(agent, conversationId);
+    const conversation = await this.conversations.refForAgent(agent, conversationId);
     const sent = await this.append(conversation.id, { kind: 'agent', id: agent.agentId, name: agent.name }, clientId, text);
     if (!sent.duplicate) {
       this.publisher.publish([channels.account(agent.accountId), channels.visitor(conversation.visitorId)],
@@ -64,7 +74,7 @@ export class Messages {
   }
 
   /** Typing is relayed, never stored: to the agents of the account, and to the visitor's tabs. */
-  publishTyping(accountId: string, conversation: schema.Conversation, author: Author, typing: boolean): void {
+  publishTyping(accountId: string, conversation: { id: string; visitorId: string }, author: Author, typing: boolean): void {
     const targets = [channels.account(accountId)];
     if (author.kind === 'agent') targets.push(channels.visitor(conversation.visitorId));
     this.publisher.publish(targets, {
@@ -81,7 +91,19 @@ export class Messages {
     return text;
   }
 
-  private async conversationFor(visitor: VisitorPrincipal): Promise<schema.Conversation> {
+  /**
+   * The visitor's conversation. Once a visitor has one it stays theirs for good (a resolved one is
+   * reopened, never replaced), so the answer is cached after the first lookup.
+   */
+  private async conversationFor(visitor: VisitorPrincipal): Promise<{ id: string }> {
+    const cached = this.visitorConversations.get(visitor.visitorId);
+    if (cached) return { id: cached };
+    const found = await this.findOrStartConversation(visitor);
+    this.visitorConversations.set(visitor.visitorId, found.id);
+    return found;
+  }
+
+  private async findOrStartConversation(visitor: VisitorPrincipal): Promise<schema.Conversation> {
     const latest = await latestConversationOf(this.db, visitor.visitorId);
     if (latest) return latest;
     // Two tabs may start a conversation at the same instant: the partial unique index lets one win,
