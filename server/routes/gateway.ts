@@ -1,7 +1,7 @@
 // The WebSocket gateway: one endpoint for visitors and agents. It authenticates a connection (token
 // in the Sec-WebSocket-Protocol header or in the first frame), validates every frame, calls the
 // services and relays their events. Frames of one connection are handled strictly in order.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import {
   CloseCodes, PROTOCOL, WS_PATH,
@@ -34,9 +34,12 @@ export async function gatewayRoutes(app: FastifyInstance, opts: { services: Serv
   const live = new Set<ClientConnection>();
   app.get(WS_PATH, { websocket: true }, (socket, request) => {
     // Listeners are attached synchronously in start() so no early frame is lost.
-    const connection = new ClientConnection(socket, request, opts.services, opts.hub, opts.config, () => live.delete(connection));
+    // Only what the connection needs is kept from the upgrade request: idle connections are the
+    // bulk of a chat server's memory.
+    const connection = new ClientConnection(socket, request.headers.origin, request.log, opts.services, opts.hub, opts.config,
+      () => live.delete(connection));
     live.add(connection);
-    connection.start();
+    connection.start(tokenFromProtocolHeader(request.headers['sec-websocket-protocol']));
   });
   // One timer for all connections: a peer that has not answered the previous ping is dead.
   const heartbeat = setInterval(() => {
@@ -61,7 +64,8 @@ class ClientConnection implements Subscriber {
 
   constructor(
     private readonly socket: WebSocket,
-    private readonly request: FastifyRequest,
+    private readonly origin: string | undefined,
+    private readonly log: FastifyBaseLogger,
     private readonly services: Services,
     private readonly hub: Hub,
     private readonly config: Config,
@@ -70,11 +74,10 @@ class ClientConnection implements Subscriber {
     this.bucket = new TokenBucket(config.rateLimitPerSecond, config.rateLimitBurst);
   }
 
-  start(): void {
+  start(token: string | undefined): void {
     this.socket.on('message', (data, isBinary) => this.receive(data, isBinary));
     this.socket.on('close', () => this.cleanup());
     this.socket.on('pong', () => { this.alive = true; });
-    const token = tokenFromProtocolHeader(this.request.headers['sec-websocket-protocol']);
     if (token) this.enqueue({ type: 'auth', token });
     else {
       this.authTimer = setTimeout(() => {
@@ -146,7 +149,7 @@ class ClientConnection implements Subscriber {
   private enqueue(frame: ClientFrame): void {
     this.queue = this.queue.then(() => this.handle(frame)).catch((error: unknown) => {
       const appError = toAppError(error);
-      if (appError.code === 'INTERNAL') this.request.log.error({ err: error, frame: frame.type }, 'frame failed');
+      if (appError.code === 'INTERNAL') this.log.error({ err: error, frame: frame.type }, 'frame failed');
       this.sendError(appError.code, appError.message, {
         ...(frame.type === 'message.send' ? { clientId: frame.clientId } : {}),
         ...(appError.retryAfterMs !== undefined ? { retryAfterMs: appError.retryAfterMs } : {}),
@@ -179,7 +182,7 @@ class ClientConnection implements Subscriber {
       result = await this.services.identity.authenticate(token);
     } catch (error) {
       const appError = toAppError(error);
-      if (appError.code === 'INTERNAL') this.request.log.error({ err: error }, 'authentication failed');
+      if (appError.code === 'INTERNAL') this.log.error({ err: error }, 'authentication failed');
       this.sendError(appError.code, appError.message);
       return this.close('TRY_AGAIN_LATER', appError.code);
     }
@@ -189,7 +192,7 @@ class ClientConnection implements Subscriber {
       return this.close(result.code === 'TOKEN_EXPIRED' ? 'TOKEN_EXPIRED' : 'AUTH_FAILED', result.code);
     }
     const session = result.session;
-    if (session.kind === 'visitor' && !originAllowed(session.site, this.request.headers.origin)) {
+    if (session.kind === 'visitor' && !originAllowed(session.site, this.origin)) {
       this.sendError('ORIGIN_NOT_ALLOWED', 'This page\'s origin is not allowed for this site');
       return this.close('ORIGIN_NOT_ALLOWED', 'ORIGIN_NOT_ALLOWED');
     }
@@ -305,7 +308,7 @@ class ClientConnection implements Subscriber {
     const session = this.session;
     if (session?.kind === 'agent') {
       this.services.availability.disconnected(session.agent.id)
-        .catch((error: unknown) => this.request.log.error({ err: error }, 'presence update failed'));
+        .catch((error: unknown) => this.log.error({ err: error }, 'presence update failed'));
     }
   }
 }
