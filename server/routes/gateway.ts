@@ -12,12 +12,21 @@ import { parseClientFrame } from '../realtime/frames.ts';
 import { TokenBucket } from '../realtime/rate-limit.ts';
 import { channels, type Hub, type Subscriber } from '../realtime/hub.ts';
 import type { Services } from '../services/index.ts';
-import { originAllowed, type Session } from '../services/identity.ts';
+import { originAllowed } from '../services/identity.ts';
 import { latestConversationOf } from '../services/conversations.ts';
 import { conversationView, latestMessages, messagesAfter, toAgentView } from '../services/views.ts';
 import type { Config } from '../config.ts';
 import { eq } from 'drizzle-orm';
 import { schema } from '../../db/index.ts';
+
+/**
+ * Who is on a connection once authenticated: ids only. Rows fetched at authentication are not kept,
+ * because idle connections are most of what a chat server holds in memory.
+ */
+type Principal =
+  | { kind: 'visitor'; visitorId: string; siteId: string; accountId: string }
+  | { kind: 'agent'; agentId: string; accountId: string; name: string };
+type VisitorPrincipal = Extract<Principal, { kind: 'visitor' }>;
 
 const HISTORY_ON_READY = 50;
 const SYNC_PAGE = 200;
@@ -35,7 +44,9 @@ export async function gatewayRoutes(app: FastifyInstance, opts: { services: Serv
   app.get(WS_PATH, { websocket: true }, (socket, request) => {
     // Listeners are attached synchronously in start() so no early frame is lost.
     // Only what the connection needs is kept from the upgrade request: idle connections are the
-    // bulk of a chat server's memory.
+    // bulk of a chat server's memory. @fastify/websocket's own error listener closes over the
+    // whole request and reply for the socket's lifetime, so ours replaces it.
+    socket.removeAllListeners('error');
     const connection = new ClientConnection(socket, request.headers.origin, request.log, opts.services, opts.hub, opts.config,
       () => live.delete(connection));
     live.add(connection);
@@ -50,7 +61,7 @@ export async function gatewayRoutes(app: FastifyInstance, opts: { services: Serv
 }
 
 class ClientConnection implements Subscriber {
-  private session: Session | null = null;
+  private session: Principal | null = null;
   private authenticating = false;
   private closed = false;
   /** Live frames that arrive between subscribing and sending `ready` wait here, so `ready` comes first. */
@@ -77,6 +88,8 @@ class ClientConnection implements Subscriber {
   start(token: string | undefined): void {
     this.socket.on('message', (data, isBinary) => this.receive(data, isBinary));
     this.socket.on('close', () => this.cleanup());
+    // Oversize or malformed WebSocket frames: ws has already closed the socket with the right code.
+    this.socket.on('error', (error: Error & { code?: string }) => this.log.info({ code: error.code }, 'websocket error'));
     this.socket.on('pong', () => { this.alive = true; });
     if (token) this.enqueue({ type: 'auth', token });
     else {
@@ -169,7 +182,7 @@ class ClientConnection implements Subscriber {
       case 'sync': return this.sync(session, frame);
       case 'presence.set':
         if (session.kind !== 'agent') throw new AppError('FORBIDDEN', 'Only agents have availability');
-        return this.services.availability.choose(session.agent.id, frame.availability);
+        return this.services.availability.choose(session.agentId, frame.availability);
     }
   }
 
@@ -196,7 +209,9 @@ class ClientConnection implements Subscriber {
       this.sendError('ORIGIN_NOT_ALLOWED', 'This page\'s origin is not allowed for this site');
       return this.close('ORIGIN_NOT_ALLOWED', 'ORIGIN_NOT_ALLOWED');
     }
-    this.session = session;
+    this.session = session.kind === 'visitor'
+      ? { kind: 'visitor', visitorId: session.visitor.id, siteId: session.site.id, accountId: session.site.accountId }
+      : { kind: 'agent', agentId: session.agent.id, accountId: session.agent.accountId, name: session.agent.name };
     this.pending = [];
     if (session.kind === 'visitor') await this.readyVisitor(session.visitor, session.site);
     else await this.readyAgent(session.agent);
@@ -244,16 +259,14 @@ class ClientConnection implements Subscriber {
     });
   }
 
-  private async sendMessage(session: Session, frame: SendFrame): Promise<void> {
+  private async sendMessage(session: Principal, frame: SendFrame): Promise<void> {
     const { messages } = this.services;
     let sent;
     if (session.kind === 'visitor') {
-      sent = await messages.sendAsVisitor(this.visitorPrincipal(session), frame.clientId, frame.body, frame.conversationId);
+      sent = await messages.sendAsVisitor(session, frame.clientId, frame.body, frame.conversationId);
     } else {
       if (!frame.conversationId) throw new AppError('BAD_FRAME', 'Agents must name the conversation');
-      const { agent } = session;
-      sent = await messages.sendAsAgent({ agentId: agent.id, accountId: agent.accountId, name: agent.name },
-        frame.conversationId, frame.clientId, frame.body);
+      sent = await messages.sendAsAgent(session, frame.conversationId, frame.clientId, frame.body);
     }
     const { message } = sent;
     this.sendFrame({
@@ -266,36 +279,30 @@ class ClientConnection implements Subscriber {
     });
   }
 
-  private async typing(session: Session, frame: TypingFrame): Promise<void> {
+  private async typing(session: Principal, frame: TypingFrame): Promise<void> {
     if (session.kind === 'visitor') {
       const conversation = await this.visitorConversation(session, frame.conversationId);
-      this.services.messages.publishTyping(session.site.accountId, conversation, { kind: 'visitor', id: session.visitor.id, name: null }, frame.typing);
+      this.services.messages.publishTyping(session.accountId, conversation, { kind: 'visitor', id: session.visitorId, name: null }, frame.typing);
     } else {
-      const conversation = await this.services.conversations.refForAgent(
-        { agentId: session.agent.id, accountId: session.agent.accountId }, frame.conversationId);
-      this.services.messages.publishTyping(session.agent.accountId, conversation, { kind: 'agent', id: session.agent.id, name: session.agent.name }, frame.typing);
+      const conversation = await this.services.conversations.refForAgent(session, frame.conversationId);
+      this.services.messages.publishTyping(session.accountId, conversation, { kind: 'agent', id: session.agentId, name: session.name }, frame.typing);
     }
   }
 
-  private async sync(session: Session, frame: SyncFrame): Promise<void> {
+  private async sync(session: Principal, frame: SyncFrame): Promise<void> {
     const conversation = session.kind === 'visitor'
       ? await this.visitorConversation(session, frame.conversationId)
-      : await this.services.conversations.refForAgent(
-        { agentId: session.agent.id, accountId: session.agent.accountId }, frame.conversationId);
+      : await this.services.conversations.refForAgent(session, frame.conversationId);
     const page = await messagesAfter(this.services.db, conversation.id, frame.afterSeq, SYNC_PAGE);
     this.sendFrame({ type: 'messages', conversationId: conversation.id, ...page });
   }
 
   /** A visitor may only touch their own conversations. */
-  private async visitorConversation(session: Extract<Session, { kind: 'visitor' }>, conversationId: string): Promise<schema.Conversation> {
+  private async visitorConversation(session: VisitorPrincipal, conversationId: string): Promise<schema.Conversation> {
     const [conversation] = await this.services.db.select().from(schema.conversations)
       .where(eq(schema.conversations.id, conversationId));
-    if (!conversation || conversation.visitorId !== session.visitor.id) throw notFound('Conversation not found');
+    if (!conversation || conversation.visitorId !== session.visitorId) throw notFound('Conversation not found');
     return conversation;
-  }
-
-  private visitorPrincipal(session: Extract<Session, { kind: 'visitor' }>) {
-    return { visitorId: session.visitor.id, siteId: session.site.id, accountId: session.site.accountId };
   }
 
   private cleanup(): void {
@@ -307,7 +314,7 @@ class ClientConnection implements Subscriber {
     this.joined = [];
     const session = this.session;
     if (session?.kind === 'agent') {
-      this.services.availability.disconnected(session.agent.id)
+      this.services.availability.disconnected(session.agentId)
         .catch((error: unknown) => this.log.error({ err: error }, 'presence update failed'));
     }
   }
