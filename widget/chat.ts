@@ -69,6 +69,8 @@ export class Chat {
   private typingIdleTimer: ReturnType<typeof setTimeout> | undefined;
   private typingExpiryTimer: ReturnType<typeof setTimeout> | undefined;
   private typingAgentId: string | null = null;
+  /** The message sent and not yet answered. One at a time, so messages are stored in the order written. */
+  private inFlight: string | null = null;
 
   constructor(private readonly options: ChatOptions) {
     this.storage = options.storage;
@@ -107,7 +109,7 @@ export class Chat {
     this.changeStoredOutbox((stored) => [...stored, item]);
     this.update({ entries: [...this.state.entries, pendingEntry(item.clientId, body)] });
     this.stopTyping();
-    this.transmit(item);
+    this.pump();
     return true;
   }
 
@@ -117,7 +119,7 @@ export class Chat {
     const item = { clientId, body: entry.body };
     this.changeStoredOutbox((stored) => [...stored.filter((other) => other.clientId !== clientId), item]);
     this.update({ entries: setStatus(this.state.entries, clientId, 'sending') });
-    this.transmit(item);
+    this.pump();
   }
 
   /** Call on every keystroke in the composer; the chat decides what reaches the wire. */
@@ -184,6 +186,7 @@ export class Chat {
     // The socket cannot come back by itself; the visitor's Retry (or next message) tries again.
     warnOnce(`connection closed (${reason})`);
     this.showAgentTyping(null);
+    this.inFlight = null;
     let entries = this.state.entries;
     for (const entry of pendingEntries(entries)) entries = setStatus(entries, entry.clientId, 'failed');
     this.update({ entries });
@@ -201,9 +204,24 @@ export class Chat {
     return this.connection?.send(frame) ?? false;
   }
 
-  /** Sends now if the server is ready, otherwise the outbox is flushed on the next `ready`. */
-  private transmit(item: OutboxItem): void {
-    if (!this.sendFrame({ type: 'message.send', clientId: item.clientId, body: item.body })) this.connect();
+  /**
+   * Sends the oldest undelivered message if none is awaiting its answer. Without a ready socket it
+   * asks for one; the outbox is flushed on the next `ready`.
+   */
+  private pump(): void {
+    if (this.inFlight) return;
+    const undelivered = new Set(this.storedOutbox().map((item) => item.clientId));
+    const next = pendingEntries(this.state.entries).find((entry) => entry.status === 'sending' && undelivered.has(entry.clientId));
+    if (!next) return;
+    if (this.sendFrame({ type: 'message.send', clientId: next.clientId, body: next.body })) this.inFlight = next.clientId;
+    else this.connect();
+  }
+
+  /** The message in flight got its answer (ack, echo or refusal): the next one may go. */
+  private answered(clientId: string): void {
+    if (this.inFlight !== clientId) return;
+    this.inFlight = null;
+    this.pump();
   }
 
   // ---- frames ----------------------------------------------------------------------------------
@@ -217,6 +235,7 @@ export class Chat {
         this.adoptConversation(frame.conversationId);
         this.changeStoredOutbox((stored) => stored.filter((item) => item.clientId !== frame.clientId));
         this.update({ entries: acknowledge(this.state.entries, frame.clientId, frame.seq) });
+        this.answered(frame.clientId);
         break;
       case 'message':
         // Live messages to a visitor are always about their current conversation, even one just
@@ -265,11 +284,12 @@ export class Chat {
     const undelivered = new Set(this.storedOutbox().map((item) => item.clientId));
     let entries = this.state.entries;
     for (const entry of pendingEntries(entries)) {
-      if (!undelivered.has(entry.clientId)) continue;
-      entries = setStatus(entries, entry.clientId, 'sending');
-      this.transmit(entry);
+      if (undelivered.has(entry.clientId)) entries = setStatus(entries, entry.clientId, 'sending');
     }
     this.update({ entries });
+    // A new connection: whatever was in flight on the old one is sent again (the server dedupes).
+    this.inFlight = null;
+    this.pump();
   }
 
   private receiveMessages(messages: readonly MessageView[]): void {
@@ -281,9 +301,11 @@ export class Chat {
     if (pendingEntries(this.state.entries).some((entry) => delivered.has(entry.clientId))) {
       this.changeStoredOutbox((stored) => stored.filter((item) => !delivered.has(item.clientId)));
     }
+    const inFlight = this.inFlight;
     const stoppedTyping = ours.some((message) => message.authorId !== null && message.authorId === this.typingAgentId);
     if (stoppedTyping) this.showAgentTyping(null);
     this.update({ entries });
+    if (inFlight && delivered.has(inFlight)) this.answered(inFlight);
   }
 
   private receiveError(error: ErrorFrame): void {
@@ -292,15 +314,14 @@ export class Chat {
     const entry = this.state.entries.find((candidate) => candidate.seq === null && candidate.clientId === clientId);
     if (!entry) return;
     if (error.code === ErrorCodes.RATE_LIMITED || error.code === ErrorCodes.UNAVAILABLE) {
-      setTimeout(() => {
-        const stillPending = this.state.entries.some((e) => e.seq === null && e.clientId === clientId && e.status === 'sending');
-        if (stillPending) this.transmit(entry);
-      }, error.retryAfterMs ?? DEFAULT_RETRY_MS);
+      // It stays first in line: after the wait it is sent again, before anything written since.
+      setTimeout(() => this.answered(clientId), error.retryAfterMs ?? DEFAULT_RETRY_MS);
       return;
     }
     // The server will refuse this message again (too long, forbidden…): forget it once the page goes.
     this.changeStoredOutbox((stored) => stored.filter((item) => item.clientId !== clientId));
     this.update({ entries: setStatus(this.state.entries, clientId, 'failed') });
+    this.answered(clientId);
   }
 
   private sync(afterSeq: number): void {
