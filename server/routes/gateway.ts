@@ -30,6 +30,7 @@ type VisitorPrincipal = Extract<Principal, { kind: 'visitor' }>;
 
 const HISTORY_ON_READY = 50;
 const SYNC_PAGE = 200;
+const HEARTBEAT_SLICES = 10;
 /** Bad frames tolerated on one connection before it is closed as broken. */
 const MAX_BAD_FRAMES = 10;
 
@@ -47,15 +48,23 @@ export async function gatewayRoutes(app: FastifyInstance, opts: { services: Serv
     // bulk of a chat server's memory. @fastify/websocket's own error listener closes over the
     // whole request and reply for the socket's lifetime, so ours replaces it.
     socket.removeAllListeners('error');
+    // It also leaves the upgrade's ServerResponse attached to the TCP socket, which keeps request
+    // and reply alive as long as the connection: detach it.
+    const tcp = (socket as unknown as { _socket?: { _httpMessage?: { detachSocket(s: unknown): void } | null } })._socket;
+    tcp?._httpMessage?.detachSocket(tcp);
     const connection = new ClientConnection(socket, request.headers.origin, request.log, opts.services, opts.hub, opts.config,
       () => live.delete(connection));
     live.add(connection);
     connection.start(tokenFromProtocolHeader(request.headers['sec-websocket-protocol']));
   });
-  // One timer for all connections: a peer that has not answered the previous ping is dead.
+  // One timer, ten slices: every connection is pinged once per heartbeatMs, a tenth of them per tick,
+  // so 15,000 idle sockets never stall the event loop all at once. A peer that has not answered the
+  // previous ping is dead.
+  let tick = 0;
   const heartbeat = setInterval(() => {
-    for (const connection of live) connection.heartbeat();
-  }, opts.config.heartbeatMs);
+    tick = (tick + 1) % HEARTBEAT_SLICES;
+    for (const connection of live) if (connection.slice === tick) connection.heartbeat();
+  }, opts.config.heartbeatMs / HEARTBEAT_SLICES);
   heartbeat.unref();
   app.addHook('onClose', async () => clearInterval(heartbeat));
 }
@@ -71,6 +80,8 @@ class ClientConnection implements Subscriber {
   private badFrames = 0;
   private authTimer: NodeJS.Timeout | undefined;
   private alive = true;
+  /** Which heartbeat tick pings this connection. */
+  readonly slice = Math.floor(Math.random() * HEARTBEAT_SLICES);
   private readonly bucket: TokenBucket;
 
   constructor(
