@@ -76,8 +76,6 @@ export const conversations = pgTable('conversations', {
 }, (t) => [
   index('conversations_site_status_idx').on(t.siteId, t.status, t.updatedAt),
   index('conversations_assignee_idx').on(t.assigneeId, t.status),
-  // A visitor's latest conversation: looked up when a widget connects.
-  index('conversations_visitor_created_idx').on(t.visitorId, t.createdAt),
   // A visitor has at most one unresolved conversation, even when two tabs start one at once.
   uniqueIndex('conversations_one_active_per_visitor').on(t.visitorId).where(sql`status <> 'resolved'`),
 ]);

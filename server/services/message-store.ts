@@ -78,9 +78,7 @@ export class MessageStore {
 
   constructor(
     private readonly db: Db,
-    // One statement in flight: what arrives meanwhile waits and forms the next, larger batch. More in
-    // flight made smaller batches and cost PostgreSQL twice the CPU per message (bench/experiments).
-    private readonly options: { maxBatch: number; maxInFlight: number } = { maxBatch: 512, maxInFlight: 1 },
+    private readonly options: { maxBatch: number; maxInFlight: number } = { maxBatch: 256, maxInFlight: 4 },
   ) {}
 
   /** Resolves after commit; null when the conversation does not exist. */

@@ -1,1 +1,0 @@
-CREATE INDEX "conversations_visitor_created_idx" ON "conversations" USING btree ("visitor_id","created_at");
