@@ -73,4 +73,34 @@ describe(`browser: the widget rides out a server restart (${driver})`, () => {
     expect(seqs).toEqual([1, 2, 3, 4]);
     agent.close();
   });
+
+  it('keeps an unsent message across a page reload and delivers it when the server returns', async () => {
+    const context = await browser.newContext();
+    const shop = await context.newPage();
+    await shop.goto(shopSite.url);
+    await shop.getByTestId('parley-launcher').click();
+    await shop.getByTestId('parley-input').fill('before the outage');
+    await shop.getByTestId('parley-send').click();
+    await shop.locator('[data-testid="parley-message"][data-seq]').last().waitFor();
+    const delivered = await shop.locator('[data-testid="parley-message"][data-seq]').count();
+
+    await server.close();
+    await shop.getByTestId('parley-input').fill('written offline, then the page was reloaded');
+    await shop.getByTestId('parley-send').click();
+    await shop.locator('[data-testid="parley-message"]:not([data-seq])').waitFor();
+    await shop.reload();
+
+    // That page view had no widget at all (widget.js is served by the stopped server). Once the
+    // server is back, the next page view finds the outbox in localStorage and sends it.
+    server = await startServer({ database, port });
+    await shop.reload();
+    if (!(await shop.getByTestId('parley-panel').isVisible())) await shop.getByTestId('parley-launcher').click();
+    const arrived = shop.locator(`[data-testid="parley-message"][data-seq="${delivered + 1}"]`);
+    await arrived.waitFor({ timeout: 20_000 });
+    expect(await arrived.textContent()).toContain('written offline, then the page was reloaded');
+    const stored = await database.db.select({ body: schema.messages.body }).from(schema.messages)
+      .where(eq(schema.messages.body, 'written offline, then the page was reloaded'));
+    expect(stored).toHaveLength(1);
+    await context.close();
+  });
 });
