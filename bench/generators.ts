@@ -10,15 +10,9 @@ import type { ConnectResult, RunCommand, RunResult } from './generator.ts';
 
 const script = fileURLToPath(new URL('./generator.ts', import.meta.url));
 
-export interface MergedRun {
+/** One generator's result, summed over the pool. */
+export interface MergedRun extends Omit<RunResult, 'latency' | 'sendLag' | 'cpuSeconds'> {
   latency: LatencyHistogram;
-  sent: number;
-  delivered: number;
-  deliveredInWindow: number;
-  undelivered: number;
-  unexpected: number;
-  problems: Record<string, number>;
-  windowSeconds: number;
   /** Worst send lag of any generator: above a few ms, the generator itself was falling behind. */
   sendLagP99Ms: number;
   /** Busiest generator's CPU use over the window, in % of one core. */

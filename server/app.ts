@@ -82,15 +82,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       // The browser offers [PROTOCOL, token]; we accept the protocol, never echo the token back.
       handleProtocols: (protocols: Set<string>) => (protocols.has(PROTOCOL) ? PROTOCOL : false),
     },
-    // A client breaking the WebSocket rules (oversize or malformed frames) is the client's problem:
-    // ws has already closed it with the right code (1009, 1002); log quietly and carry on.
+    // Socket errors of established connections are the gateway's (routes/gateway.ts); this sees
+    // only a handler that threw while setting a connection up.
     errorHandler(error, socket, request) {
-      const code = (error as { code?: string }).code;
-      if (code?.startsWith('WS_ERR_')) request.log.info({ code }, 'websocket closed: client broke the protocol');
-      else {
-        request.log.error({ err: error }, 'websocket failed');
-        socket.terminate();
-      }
+      request.log.error({ err: error }, 'websocket failed');
+      socket.terminate();
     },
     preClose(done) {
       for (const client of this.websocketServer.clients) {

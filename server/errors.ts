@@ -30,7 +30,6 @@ export class AppError extends Error {
 }
 
 export const notFound = (what = 'Not found') => new AppError(ErrorCodes.NOT_FOUND, what);
-export const forbidden = (why = 'Not allowed') => new AppError(ErrorCodes.FORBIDDEN, why);
 
 /**
  * True when an error means the database could not be reached (as opposed to a bug or a constraint):

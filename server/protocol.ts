@@ -192,7 +192,6 @@ export const CloseCodes = {
   /** The client did not read its frames fast enough; reconnect and resume with `sync`. */
   SLOW_CONSUMER: { code: 4010, reconnect: true },
 } as const;
-export type CloseCodeName = keyof typeof CloseCodes;
 
 /** Whether a client should reconnect after a close with this code. Unknown codes: yes. */
 export function shouldReconnect(code: number): boolean {

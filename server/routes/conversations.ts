@@ -40,7 +40,7 @@ export async function conversationRoutes(app: FastifyInstance, { services }: { s
   }, async (request) => {
     const { id } = request.params as { id: string };
     const query = request.query as { afterSeq?: number; limit?: number };
-    await conversations.requireForAgent(principal(request), id);
+    await conversations.refForAgent(principal(request), id);
     return messagesAfter(services.db, id, query.afterSeq ?? 0, query.limit ?? 200);
   });
 

@@ -59,8 +59,10 @@ export class Conversations {
   }
 
   async get(agent: AgentPrincipal, conversationId: string): Promise<ConversationView> {
-    await this.requireForAgent(agent, conversationId);
-    const view = await conversationView(this.db, conversationId);
+    if (!isUuid(conversationId)) throw notFound('Conversation not found');
+    // One query: the view itself is scoped to the agent's account.
+    const [view] = await conversationViews(this.db,
+      and(eq(conversations.id, conversationId), eq(sites.accountId, agent.accountId)), 1);
     if (!view) throw notFound('Conversation not found');
     return view;
   }

@@ -28,18 +28,18 @@ export class Tokens {
   }
 
   signVisitor(visitorId: string, siteId: string): Promise<string> {
-    return new SignJWT({ site: siteId })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setIssuer(ISSUER).setAudience('visitor').setSubject(visitorId)
-      .setIssuedAt().setExpirationTime(VISITOR_TOKEN_TTL)
-      .sign(this.key);
+    return this.sign('visitor', visitorId, { site: siteId }, VISITOR_TOKEN_TTL);
   }
 
   signAgent(agentId: string, accountId: string): Promise<string> {
-    return new SignJWT({ acc: accountId })
+    return this.sign('agent', agentId, { acc: accountId }, AGENT_TOKEN_TTL);
+  }
+
+  private sign(audience: 'visitor' | 'agent', subject: string, claims: Record<string, string>, ttl: string): Promise<string> {
+    return new SignJWT(claims)
       .setProtectedHeader({ alg: 'HS256' })
-      .setIssuer(ISSUER).setAudience('agent').setSubject(agentId)
-      .setIssuedAt().setExpirationTime(AGENT_TOKEN_TTL)
+      .setIssuer(ISSUER).setAudience(audience).setSubject(subject)
+      .setIssuedAt().setExpirationTime(ttl)
       .sign(this.key);
   }
 

@@ -243,6 +243,9 @@ describe(`conversation loop (${driver})`, () => {
     agent.send({ type: 'sync', conversationId, afterSeq: 0 });
     expect((await agent.next('error')).code).toBe('NOT_FOUND');
     expect((await get(`${server.url}/api/conversations/${conversationId}/messages`, token)).status).toBe(404);
+    expect(await get(`${server.url}/api/conversations/${conversationId}`, token)).toMatchObject({ status: 404, body: { code: 'NOT_FOUND' } });
+    const owner = await get<{ conversation: { id: string } }>(`${server.url}/api/conversations/${conversationId}`, await loginAgent(server, victim.owner.email));
+    expect(owner.body.conversation.id).toBe(conversationId);
     const assign = await post(`${server.url}/api/conversations/${conversationId}/assign`, { agentId: null }, { authorization: `Bearer ${token}` });
     expect(assign).toMatchObject({ status: 404, body: { code: 'NOT_FOUND' } });
     const list = await get<{ conversations: unknown[] }>(`${server.url}/api/conversations?view=all`, token);
