@@ -74,8 +74,14 @@ export const conversations = pgTable('conversations', {
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   resolvedAt: timestamp('resolved_at', { withTimezone: true }),
 }, (t) => [
-  index('conversations_site_status_idx').on(t.siteId, t.status, t.updatedAt),
+  // No index may hold a column that every message changes (updated_at, last_seq): then the
+  // per-message UPDATE of this row is HOT, touching no index at all (bench/: PostgreSQL CPU per
+  // message). The inbox sorts a site's conversations of one status by updated_at after the lookup.
+  index('conversations_site_status_idx').on(t.siteId, t.status),
   index('conversations_assignee_idx').on(t.assigneeId, t.status),
+  // A returning visitor's latest conversation (latestConversationOf); free on the message path,
+  // whose updates are HOT.
+  index('conversations_visitor_idx').on(t.visitorId, t.createdAt),
   // A visitor has at most one unresolved conversation, even when two tabs start one at once.
   uniqueIndex('conversations_one_active_per_visitor').on(t.visitorId).where(sql`status <> 'resolved'`),
 ]);

@@ -10,6 +10,7 @@ import {
 import { AppError, notFound, toAppError } from '../errors.ts';
 import { parseClientFrame } from '../realtime/frames.ts';
 import { TokenBucket } from '../realtime/rate-limit.ts';
+import { coalesceWrites } from '../realtime/coalesce.ts';
 import { channels, type Hub, type Subscriber } from '../realtime/hub.ts';
 import type { Services } from '../services/index.ts';
 import { originAllowed } from '../services/identity.ts';
@@ -131,6 +132,7 @@ class ClientConnection implements Subscriber {
       this.close('SLOW_CONSUMER', 'Too far behind');
       return;
     }
+    coalesceWrites(this.socket);
     this.socket.send(payload);
   }
 

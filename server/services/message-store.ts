@@ -9,8 +9,7 @@
 //   nodes writing the same conversation at the same time;
 // - idempotency: a clientId already stored is skipped and the stored message returned instead.
 import { sql } from 'drizzle-orm';
-import type { Db } from '../../db/index.ts';
-import type { schema } from '../../db/index.ts';
+import type { Db, schema } from '../../db/index.ts';
 import type { ConversationStatus } from '../protocol.ts';
 
 export interface NewMessage {
@@ -78,7 +77,10 @@ export class MessageStore {
 
   constructor(
     private readonly db: Db,
-    private readonly options: { maxBatch: number; maxInFlight: number } = { maxBatch: 256, maxInFlight: 4 },
+    // One statement in flight: the next batch gathers while the previous one commits. Each statement
+    // has a fixed cost in PostgreSQL (~1 ms of CPU here, statement-costs.ts) that more statements
+    // in flight pay more often, for smaller batches (group-commit-window.ts).
+    private readonly options: { maxBatch: number; maxInFlight: number } = { maxBatch: 256, maxInFlight: 1 },
   ) {}
 
   /** Resolves after commit; null when the conversation does not exist. */
@@ -124,18 +126,17 @@ export class MessageStore {
   }
 
   private async writeBatch(messages: NewMessage[]): Promise<(Appended | null)[]> {
-    const input = JSON.stringify(messages.map((m, ord) => ({
-      ord,
-      conversation_id: m.conversationId,
-      client_id: m.clientId,
-      author_kind: m.authorKind,
-      author_id: m.authorId,
-      body: m.body,
-    })));
+    // One array per column, not one JSON document: PostgreSQL estimates unnest() of an array at
+    // its length and jsonb_to_recordset() at 100 rows, and planned for 100 rows a batch of a few
+    // messages hashed whole tables instead of probing their indexes (statement-costs.ts).
+    const column = (pick: (m: NewMessage) => string) => sql.param(messages.map(pick));
     const inserted = await this.rows(sql`
       with input as (
-        select * from jsonb_to_recordset(${input}::jsonb)
-          as t(ord int, conversation_id uuid, client_id text, author_kind author_kind, author_id uuid, body text)
+        select t.ord::int as ord, t.conversation_id::uuid as conversation_id, t.client_id,
+          t.author_kind::author_kind as author_kind, t.author_id::uuid as author_id, t.body
+        from unnest(${column((m) => m.conversationId)}::text[], ${column((m) => m.clientId)}::text[],
+          ${column((m) => m.authorKind)}::text[], ${column((m) => m.authorId)}::text[], ${column((m) => m.body)}::text[])
+          with ordinality as t(conversation_id, client_id, author_kind, author_id, body, ord)
       ),
       fresh as (
         select distinct on (i.conversation_id, i.client_id) i.* from input i
@@ -185,10 +186,10 @@ export class MessageStore {
     const missing = messages.filter((m) => !found.has(key(m.conversationId, m.clientId)));
     if (missing.length > 0) {
       // Resends of stored messages (or messages to a conversation that does not exist).
-      const lookup = JSON.stringify(missing.map((m) => ({ conversation_id: m.conversationId, client_id: m.clientId })));
       const stored = await this.rows(sql`
         select m.* from messages m
-        join jsonb_to_recordset(${lookup}::jsonb) as t(conversation_id uuid, client_id text)
+        join unnest(${sql.param(missing.map((m) => m.conversationId))}::uuid[], ${sql.param(missing.map((m) => m.clientId))}::text[])
+          as t(conversation_id, client_id)
           on m.conversation_id = t.conversation_id and m.client_id = t.client_id`);
       for (const raw of stored) {
         found.set(key(raw.conversation_id, raw.client_id), { row: toRow(raw), duplicate: true, before: null });
