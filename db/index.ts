@@ -70,3 +70,27 @@ async function openPostgres(url: string, max: number): Promise<Database> {
     close: () => client.end({ timeout: 5 }),
   };
 }
+
+/** Rows of a statement run with new parameters each time, as the driver parses them. */
+export type PreparedQuery<Row> = (text: string, params: unknown[]) => Promise<Row[]>;
+
+/**
+ * For the hottest statement (services/message-store.ts). drizzle sends raw SQL unprepared, so
+ * PostgreSQL parses and plans it at every call; postgres.js prepares it once per connection and
+ * reuses the plan (PgBouncer in transaction mode needs 1.21+ for that). PGlite, in-process, plans
+ * each call.
+ */
+export function preparedQuery<Row>(db: Db): PreparedQuery<Row> {
+  const client: unknown = (db as unknown as { $client: unknown }).$client;
+  if (isPostgresJs(client)) return (text, params) => client.unsafe(text, params, { prepare: true }) as Promise<Row[]>;
+  const pglite = client as { query(text: string, params: unknown[]): Promise<{ rows: Row[] }> };
+  return async (text, params) => (await pglite.query(text, params)).rows;
+}
+
+interface PostgresJsClient {
+  unsafe(text: string, params: unknown[], options: { prepare: boolean }): Promise<unknown[]>;
+}
+
+function isPostgresJs(client: unknown): client is PostgresJsClient {
+  return typeof (client as Partial<PostgresJsClient>).unsafe === 'function';
+}

@@ -1,5 +1,5 @@
 // How well server/services/message-store.ts groups commits under a steady (open-loop) rate, as a
-// server sees it, for its shipped setting (1 batch in flight) and for 4. The closed-loop write
+// server sees it, for its shipped setting (4 batches in flight) and for 1. The closed-loop write
 // path in `npm run bench` makes big batches by construction (1,000 writers all waiting); a real
 // stream of messages does not, and this shows what that costs. Not part of `npm run bench`.
 //
@@ -24,7 +24,7 @@ try {
   const pairs = await seedPairs(database, 2_000);
   const product = await openDb({ url: database.url, maxConnections: 10 });
   for (const rate of rates) {
-    for (const maxInFlight of [1, 4]) await measure(product.db, pairs, rate, maxInFlight);
+    for (const maxInFlight of [4, 1]) await measure(product.db, pairs, rate, maxInFlight);
   }
   await product.close();
 } finally {

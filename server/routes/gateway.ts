@@ -244,6 +244,7 @@ class ClientConnection implements Subscriber {
     // by seq), instead of falling between the two.
     await this.join(channels.visitor(visitor.id), channels.team(site.accountId));
     const latest = await latestConversationOf(this.services.db, visitor.id);
+    if (latest) this.services.messages.rememberConversation(visitor.id, latest.id);
     const [conversation, messages] = latest
       ? await Promise.all([conversationView(this.services.db, latest.id), latestMessages(this.services.db, latest.id, HISTORY_ON_READY)])
       : [null, []];

@@ -91,6 +91,11 @@ export class Messages {
     return text;
   }
 
+  /** The gateway found the visitor's conversation when they connected: their first message needs no lookup. */
+  rememberConversation(visitorId: string, conversationId: string): void {
+    this.visitorConversations.set(visitorId, conversationId);
+  }
+
   /**
    * The visitor's conversation. Once a visitor has one it stays theirs for good (a resolved one is
    * reopened, never replaced), so the answer is cached after the first lookup.
