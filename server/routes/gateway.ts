@@ -262,8 +262,10 @@ class ClientConnection implements Subscriber {
   private async readyAgent(agent: schema.Agent): Promise<void> {
     await this.join(channels.account(agent.accountId));
     await this.services.availability.connected(agent.id, agent.accountId);
-    const colleagues = await this.services.db.select().from(schema.agents)
-      .where(eq(schema.agents.accountId, agent.accountId));
+    const [colleagues] = await Promise.all([
+      this.services.db.select().from(schema.agents).where(eq(schema.agents.accountId, agent.accountId)),
+      this.services.conversations.rememberAssigned({ agentId: agent.id, accountId: agent.accountId }),
+    ]);
     const { presence } = this.services;
     this.sendFrame({
       type: 'ready',

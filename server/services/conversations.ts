@@ -37,6 +37,20 @@ export class Conversations {
     return ref;
   }
 
+  /**
+   * Caches the refs of the conversations assigned to an agent who just connected: those are the
+   * ones they reply to, and their first reply then needs no access query.
+   */
+  async rememberAssigned(agent: AgentPrincipal): Promise<void> {
+    const rows = await this.db
+      .select({ id: conversations.id, siteId: conversations.siteId, visitorId: conversations.visitorId })
+      .from(conversations)
+      .innerJoin(sites, eq(sites.id, conversations.siteId))
+      .where(and(eq(conversations.assigneeId, agent.agentId), ne(conversations.status, 'resolved'), eq(sites.accountId, agent.accountId)))
+      .limit(500);
+    for (const row of rows) this.refs.set(row.id, { ...row, accountId: agent.accountId });
+  }
+
   list(agent: AgentPrincipal, view: ConversationListView, status: ConversationStatus | undefined): Promise<ConversationView[]> {
     const filters: (SQL | undefined)[] = [eq(sites.accountId, agent.accountId)];
     if (status) filters.push(eq(conversations.status, status));
