@@ -1,5 +1,5 @@
 // How well server/services/message-store.ts groups commits under a steady (open-loop) rate, as a
-// server sees it, for its shipped setting (4 batches in flight) and for 1. The closed-loop write
+// server sees it, for its shipped setting and for two fixed ones (SETTINGS). The closed-loop write
 // path in `npm run bench` makes big batches by construction (1,000 writers all waiting); a real
 // stream of messages does not, and this shows what that costs. Not part of `npm run bench`.
 //
@@ -9,13 +9,20 @@ import { createBenchDatabase, seedPairs, type SeededPair } from '../parley-fixtu
 import { LatencyHistogram } from '../lib/histogram.ts';
 import { postgresCpuSeconds } from '../lib/processes.ts';
 import { openDb, type Db } from '../../db/index.ts';
-import { MessageStore } from '../../server/services/message-store.ts';
+import { MessageStore, type StoreOptions } from '../../server/services/message-store.ts';
 
 const rates = (process.argv[2] ?? '2000,4000,8000').split(',').map(Number);
 const baseUrl = process.env.DATABASE_URL;
 if (!baseUrl) throw new Error('set DATABASE_URL');
 const BODY = 'Hi! I ordered the blue one last week and it has not arrived yet, can you check?';
 const WARMUP_MS = 1_000;
+
+interface Setting { name: string; options: Partial<StoreOptions> }
+const SETTINGS: Setting[] = [
+  { name: 'as shipped (1 in flight, up to 4 on a backlog of 16)', options: {} },
+  { name: 'always up to 4 in flight', options: { backlog: 0 } },
+  { name: 'always 1 in flight', options: { maxInFlight: 1 } },
+];
 const DURATION_MS = 6_000;
 
 const database = await createBenchDatabase(baseUrl);
@@ -24,7 +31,7 @@ try {
   const pairs = await seedPairs(database, 2_000);
   const product = await openDb({ url: database.url, maxConnections: 10 });
   for (const rate of rates) {
-    for (const maxInFlight of [4, 1]) await measure(product.db, pairs, rate, maxInFlight);
+    for (const setting of SETTINGS) await measure(product.db, pairs, rate, setting);
   }
   await product.close();
 } finally {
@@ -32,8 +39,8 @@ try {
 }
 
 /** Appends at `rate` msg/s, each on its schedule whatever earlier ones do, for DURATION_MS. */
-async function measure(db: Db, pairs: SeededPair[], rate: number, maxInFlight: number): Promise<void> {
-  const store = new MessageStore(db, { maxBatch: 256, maxInFlight });
+async function measure(db: Db, pairs: SeededPair[], rate: number, setting: Setting): Promise<void> {
+  const store = new MessageStore(db, setting.options);
   // Count statements: writeBatch is private, so it is wrapped on this instance only.
   let batches = 0;
   const internals = store as unknown as { writeBatch: (messages: unknown[]) => Promise<unknown> };
@@ -54,7 +61,7 @@ async function measure(db: Db, pairs: SeededPair[], rate: number, maxInFlight: n
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     if (!at && due >= measureFrom) at = { postgres: postgresCpuSeconds(databaseName) ?? 0, node: process.cpuUsage(), batches };
     const pair = pairs[k % pairs.length]!;
-    pending.push(store.append({ conversationId: pair.conversationId, clientId: `${rate}-${maxInFlight}-${k}`, authorKind: 'visitor', authorId: pair.visitorId, body: BODY })
+    pending.push(store.append({ conversationId: pair.conversationId, clientId: `${rate}-${setting.name}-${k}`, authorKind: 'visitor', authorId: pair.visitorId, body: BODY })
       .then(() => {
         if (due < measureFrom) return;
         latency.record(performance.now() - due);
@@ -65,7 +72,7 @@ async function measure(db: Db, pairs: SeededPair[], rate: number, maxInFlight: n
   const postgres = (postgresCpuSeconds(databaseName) ?? 0) - at!.postgres;
   const node = process.cpuUsage(at!.node);
   const { p50Ms, p99Ms } = latency.summary();
-  console.log(`${rate} msg/s, ${maxInFlight} in flight: ${(measured / (batches - at!.batches)).toFixed(1)} messages per statement, ` +
+  console.log(`${rate} msg/s, ${setting.name}: ${(measured / (batches - at!.batches)).toFixed(1)} messages per statement, ` +
     `commit p50 ${p50Ms} p99 ${p99Ms} ms, PostgreSQL ${Math.round((postgres * 1e6) / measured)} µs/msg, ` +
     `Node ${Math.round((node.user + node.system) / measured)} µs/msg`);
 }

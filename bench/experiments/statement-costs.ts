@@ -22,7 +22,7 @@ const databaseName = new URL(database.url).pathname.slice(1);
 try {
   const pairs = await seedPairs(database, 2_000);
   const product = await openDb({ url: database.url, maxConnections: 2 });
-  const store = new MessageStore(product.db, { maxBatch: 1_000, maxInFlight: 1 });
+  const store = new MessageStore(product.db, { maxBatch: 1_000 });
   let k = 0;
   let stored = 0;
   for (let round = 1; round <= rounds; round++) {

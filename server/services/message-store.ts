@@ -123,7 +123,23 @@ function toRow(raw: RawRow): schema.Message {
   };
 }
 
+export interface StoreOptions {
+  /** Most messages in one statement. */
+  maxBatch: number;
+  /** Most statements in flight at once. */
+  maxInFlight: number;
+  /** Messages waiting that justify another statement while one is in flight. */
+  backlog: number;
+}
+
+// Each statement costs PostgreSQL a fixed ~0.6 ms of CPU however few messages it holds
+// (bench/experiments/statement-costs.ts). A light stream therefore gets one statement at a time, the
+// next batch gathering while it commits; only a backlog opens more, so a burst is not queued behind
+// one commit (group-commit-window.ts compares these settings).
+const DEFAULTS: StoreOptions = { maxBatch: 256, maxInFlight: 4, backlog: 16 };
+
 export class MessageStore {
+  private readonly options: StoreOptions;
   private queue: Pending[] = [];
   private readonly query: PreparedQuery<RawRow>;
   private written = 0;
@@ -132,11 +148,9 @@ export class MessageStore {
 
   constructor(
     db: Db,
-    // Four statements in flight: with one, every batch also waits for the one before it, and on a
-    // machine where PostgreSQL shares the server's cores that wait set p99 (bench/: 1 in flight
-    // failed at 4,000 msg/s, p99 104 ms; 4 passed 4,500, p99 41 ms, at more PostgreSQL CPU).
-    private readonly options: { maxBatch: number; maxInFlight: number } = { maxBatch: 256, maxInFlight: 4 },
+    options: Partial<StoreOptions> = {},
   ) {
+    this.options = { ...DEFAULTS, ...options };
     this.query = preparedQuery(db);
   }
 
@@ -156,7 +170,8 @@ export class MessageStore {
   }
 
   private flush(): void {
-    while (this.queue.length > 0 && this.inFlight < this.options.maxInFlight) {
+    const { maxInFlight, backlog } = this.options;
+    while (this.queue.length > 0 && this.inFlight < maxInFlight && (this.inFlight === 0 || this.queue.length >= backlog)) {
       const batch = this.queue.splice(0, this.options.maxBatch);
       this.inFlight += 1;
       this.write(batch).finally(() => {
