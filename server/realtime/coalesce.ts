@@ -18,6 +18,7 @@ function uncorkAll(): void {
 
 /** Call before sending on `ws`: what is sent until the next check phase goes out together. */
 export function coalesceWrites(ws: WebSocket): void {
+  // ws has no public accessor for its net.Socket; `_socket` is where it keeps it.
   const tcp = (ws as unknown as { _socket?: Corkable })._socket;
   if (!tcp || corked.has(tcp)) return;
   if (corked.size === 0) setImmediate(uncorkAll);

@@ -202,7 +202,7 @@ export class MessageStore {
    * costed for the tables' sizes at that moment: made on near-empty tables, that plan scans them
    * whole, and keeps doing so as they grow until something (an ANALYZE) invalidates it. A new text,
    * hence a fresh plan, each time the rows this store has written grow tenfold (10³, 10⁴ … 10⁷)
-   * bounds that to a handful of statements per process.
+   * bounds how long such a plan lasts, at the cost of a handful of prepared statements per process.
    */
   private appendStatement(batchSize: number): string {
     this.written += batchSize;
@@ -242,5 +242,4 @@ export class MessageStore {
       return result;
     });
   }
-
 }
