@@ -27,6 +27,8 @@ export interface SeededPair extends ParleyPair {
 
 export interface BenchDatabase extends Database {
   url: string;
+  /** The database's name: PostgreSQL's process titles carry it (postgresCpuSeconds). */
+  name: string;
   /** Closes the connection and drops the database. */
   drop(): Promise<void>;
 }
@@ -56,6 +58,7 @@ export async function createBenchDatabase(baseUrl: string): Promise<BenchDatabas
   return {
     ...database,
     url: url.toString(),
+    name,
     async drop() {
       if (dropped) return;
       dropped = true;

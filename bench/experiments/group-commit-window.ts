@@ -26,7 +26,6 @@ const SETTINGS: Setting[] = [
 const DURATION_MS = 6_000;
 
 const database = await createBenchDatabase(baseUrl);
-const databaseName = new URL(database.url).pathname.slice(1);
 try {
   const pairs = await seedPairs(database, 2_000);
   const product = await openDb({ url: database.url, maxConnections: 10 });
@@ -59,7 +58,7 @@ async function measure(db: Db, pairs: SeededPair[], rate: number, setting: Setti
     if (due >= end) break;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    if (!at && due >= measureFrom) at = { postgres: postgresCpuSeconds(databaseName) ?? 0, node: process.cpuUsage(), batches };
+    if (!at && due >= measureFrom) at = { postgres: postgresCpuSeconds(database.name) ?? 0, node: process.cpuUsage(), batches };
     const pair = pairs[k % pairs.length]!;
     pending.push(store.append({ conversationId: pair.conversationId, clientId: `${rate}-${setting.name}-${k}`, authorKind: 'visitor', authorId: pair.visitorId, body: BODY })
       .then(() => {
@@ -69,7 +68,7 @@ async function measure(db: Db, pairs: SeededPair[], rate: number, setting: Setti
       }));
   }
   await Promise.all(pending);
-  const postgres = (postgresCpuSeconds(databaseName) ?? 0) - at!.postgres;
+  const postgres = (postgresCpuSeconds(database.name) ?? 0) - at!.postgres;
   const node = process.cpuUsage(at!.node);
   const { p50Ms, p99Ms } = latency.summary();
   console.log(`${rate} msg/s, ${setting.name}: ${(measured / (batches - at!.batches)).toFixed(1)} messages per statement, ` +

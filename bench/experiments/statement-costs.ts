@@ -18,7 +18,6 @@ const BODY = 'Hi! I ordered the blue one last week and it has not arrived yet, c
 const STATEMENTS = 200;
 
 const database = await createBenchDatabase(baseUrl);
-const databaseName = new URL(database.url).pathname.slice(1);
 try {
   const pairs = await seedPairs(database, 2_000);
   const product = await openDb({ url: database.url, maxConnections: 2 });
@@ -27,7 +26,7 @@ try {
   let stored = 0;
   for (let round = 1; round <= rounds; round++) {
     for (const size of sizes) {
-      const cpu = postgresCpuSeconds(databaseName) ?? 0;
+      const cpu = postgresCpuSeconds(database.name) ?? 0;
       const started = performance.now();
       for (let s = 0; s < STATEMENTS; s++) {
         // Appended in one turn of the event loop: one statement of `size` messages.
@@ -38,7 +37,7 @@ try {
       }
       stored += STATEMENTS * size;
       const ms = (performance.now() - started) / STATEMENTS;
-      const pgMs = (((postgresCpuSeconds(databaseName) ?? 0) - cpu) * 1e3) / STATEMENTS;
+      const pgMs = (((postgresCpuSeconds(database.name) ?? 0) - cpu) * 1e3) / STATEMENTS;
       console.log(`round ${round}, batch of ${String(size).padStart(3)} (${stored.toLocaleString('en')} messages stored): ` +
         `${ms.toFixed(2)} ms per statement, PostgreSQL CPU ${pgMs.toFixed(2)} ms per statement = ${Math.round((pgMs * 1e3) / size)} µs per message`);
     }

@@ -25,7 +25,6 @@ if (!baseUrl) throw new Error('set DATABASE_URL');
 const BODY = 'Hi! I ordered the blue one last week and it has not arrived yet, can you check?';
 
 const database = await createBenchDatabase(baseUrl);
-const databaseName = new URL(database.url).pathname.slice(1);
 try {
   const pairs = (await seedPairs(database, conversations)).slice(0, writers);
   const product = await openDb({ url: database.url, maxConnections: 10 });
@@ -66,7 +65,7 @@ try {
 }
 
 async function measure(name: string, pairs: SeededPair[], write: (pair: SeededPair, clientId: string) => Promise<unknown>): Promise<void> {
-  const postgresBefore = postgresCpuSeconds(databaseName) ?? 0;
+  const postgresBefore = postgresCpuSeconds(database.name) ?? 0;
   const nodeBefore = process.cpuUsage();
   const started = performance.now();
   const end = started + 5_000;
@@ -78,7 +77,7 @@ async function measure(name: string, pairs: SeededPair[], write: (pair: SeededPa
     }
   }));
   const seconds = (performance.now() - started) / 1000;
-  const postgresCpu = (postgresCpuSeconds(databaseName) ?? 0) - postgresBefore;
+  const postgresCpu = (postgresCpuSeconds(database.name) ?? 0) - postgresBefore;
   const node = process.cpuUsage(nodeBefore);
   console.log(`${name.padEnd(44)} ${String(Math.round(written / seconds)).padStart(6)} msg/s  ` +
     `PostgreSQL ${String(Math.round((postgresCpu * 1e6) / written)).padStart(4)} µs/msg  ` +

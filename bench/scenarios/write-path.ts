@@ -59,7 +59,6 @@ const BODY = 'Hi! I ordered the blue one last week and it has not arrived yet, c
 
 export async function runWritePath(baseUrl: string, plan: WritePathPlan, log: (line: string) => void): Promise<WritePathResult> {
   const database = await createBenchDatabase(baseUrl);
-  const databaseName = new URL(database.url).pathname.slice(1);
   const product = await openDb({ url: database.url, maxConnections: plan.poolSize });
   const sql = postgres(database.url, { max: plan.poolSize, onnotice: () => {} });
   try {
@@ -78,11 +77,11 @@ export async function runWritePath(baseUrl: string, plan: WritePathPlan, log: (l
 
     const results: Partial<Record<keyof WritePathResult & string, WriteVariant>> = {};
     for (const [name, write] of Object.entries(variants)) {
-      results[name as keyof typeof variants] = await closedLoop(name, pairs, write, plan, databaseName);
+      results[name as keyof typeof variants] = await closedLoop(name, pairs, write, plan, database.name);
       log(`    ${name}: ${results[name as keyof typeof variants]!.messagesPerSecond} msg/s`);
     }
     const committer = new GroupCommitter(sql, plan.maxBatch, plan.poolSize);
-    results.batched = { ...await closedLoop('batched', pairs, (pair, clientId, body) => committer.write(pair, clientId, body), plan, databaseName),
+    results.batched = { ...await closedLoop('batched', pairs, (pair, clientId, body) => committer.write(pair, clientId, body), plan, database.name),
       meanBatchSize: Math.round((committer.messages / Math.max(1, committer.batches)) * 10) / 10 };
     log(`    batched: ${results.batched.messagesPerSecond} msg/s (mean batch ${results.batched.meanBatchSize})`);
     return {

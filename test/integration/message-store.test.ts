@@ -1,8 +1,7 @@
 // The storage side of the message path, below the gateway: what each batch costs the database.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { sql } from 'drizzle-orm';
-import { schema, type Database } from '../../db/index.ts';
+import { preparedQuery, schema, type Database } from '../../db/index.ts';
 import { MessageStore } from '../../server/services/message-store.ts';
 import { createTenant, createTestDatabase } from '../helpers.ts';
 
@@ -22,10 +21,7 @@ beforeAll(async () => {
 });
 afterAll(async () => { await database?.close(); });
 
-async function rows<T>(query: ReturnType<typeof sql>): Promise<T[]> {
-  const result = await database.db.execute(query) as unknown as T[] | { rows: T[] };
-  return Array.isArray(result) ? result : result.rows;
-}
+const rows = <T>(text: string): Promise<T[]> => preparedQuery<T>(database.db)(text, []);
 
 describe('message store', () => {
   it('numbers a batch spread over several conversations without gaps, in arrival order', async () => {
@@ -46,14 +42,14 @@ describe('message store', () => {
   // Every message bumps its conversation's last_seq and updated_at. An index over either column
   // would make each of those updates write a new entry in every index of the table.
   it('updates the conversation row in place (HOT) for each message', async () => {
-    const [{ hot } = { hot: false }] = await rows<{ hot: boolean }>(sql`select to_regproc('pg_stat_force_next_flush') is not null as hot`);
+    const [{ hot } = { hot: false }] = await rows<{ hot: boolean }>(`select to_regproc('pg_stat_force_next_flush') is not null as hot`);
     if (!hot) {
       console.log('HOT check: skipped, this PostgreSQL cannot flush its statistics on demand (needs 15+)');
       return;
     }
     const counts = async () => {
-      await database.db.execute(sql`select pg_stat_force_next_flush()`);
-      const [row] = await rows<{ updates: string; hot: string }>(sql`
+      await rows('select pg_stat_force_next_flush()');
+      const [row] = await rows<{ updates: string; hot: string }>(`
         select n_tup_upd as updates, n_tup_hot_upd as hot from pg_stat_user_tables where relname = 'conversations'`);
       return { updates: Number(row?.updates ?? 0), hot: Number(row?.hot ?? 0) };
     };
