@@ -4,7 +4,7 @@
 // the same code for every server.
 import WebSocket from 'ws';
 import { io, type Socket } from 'socket.io-client';
-import { PROTOCOL, WS_PATH, type ServerFrame } from '../server/protocol.ts';
+import { PROTOCOL, WS_PATH, type ServerFrame } from '../protocol/index.ts';
 import type { ParleyPair } from './parley-fixtures.ts';
 
 export type ServerKind = 'parley' | 'ws' | 'socketio';

@@ -1,7 +1,7 @@
 // The session gate: a stored token is checked with /api/me before the inbox opens; any 401, here
 // or later, drops the token and returns to the login screen.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { AgentView } from '../server/protocol.ts';
+import type { AgentView } from '../protocol/index.ts';
 import { ApiError, createApi } from './lib/api.ts';
 import { keys, readText, remove, writeText } from './lib/storage.ts';
 import { Login } from './routes/login.tsx';

@@ -5,8 +5,8 @@ import websocket from '@fastify/websocket';
 import { fileURLToPath } from 'node:url';
 import type { Db } from '../db/index.ts';
 import type { Config } from './config.ts';
-import { PROTOCOL, CloseCodes } from './protocol.ts';
-import { AppError, toAppError } from './errors.ts';
+import { PROTOCOL, errorCatalog } from '../protocol/index.ts';
+import { AppError, errorBody, toAppError } from './errors.ts';
 import { MemoryBroker, type Broker } from './realtime/broker.ts';
 import { Hub } from './realtime/hub.ts';
 import { createServices, type Services } from './services/index.ts';
@@ -61,19 +61,20 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     else if (error instanceof AppError) appError = error;
     else if (error.statusCode && error.statusCode < 500) {
       // Fastify's own 4xx (bad JSON, body too large, wrong content type): keep the status, one code.
+      appError = new AppError('VALIDATION_FAILED', error.message);
       reply.status(error.statusCode);
-      return { statusCode: error.statusCode, code: 'VALIDATION_FAILED', error: 'Bad Request', message: error.message };
+      return { ...errorBody(appError), statusCode: error.statusCode };
     } else {
       appError = toAppError(error);
       if (appError.code === 'INTERNAL') request.log.error({ err: error }, 'request failed');
     }
     if (appError.retryAfterMs) reply.header('retry-after', Math.ceil(appError.retryAfterMs / 1000));
     reply.status(appError.statusCode);
-    return { statusCode: appError.statusCode, code: appError.code, error: errorName(appError.statusCode), message: appError.message };
+    return errorBody(appError);
   });
   app.setNotFoundHandler((request, reply) => {
     reply.status(404);
-    return { statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: `No route ${request.method} ${request.url.split('?')[0]}` };
+    return errorBody(new AppError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`));
   });
 
   await app.register(websocket, {
@@ -90,7 +91,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     },
     preClose(done) {
       for (const client of this.websocketServer.clients) {
-        client.close(CloseCodes.GOING_AWAY.code, 'Server shutting down');
+        client.close(errorCatalog.GOING_AWAY.close, errorCatalog.GOING_AWAY.message);
       }
       done();
     },
@@ -108,8 +109,4 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     await broker.close();
   });
   return app;
-}
-
-function errorName(status: number): string {
-  return ({ 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable' } as Record<number, string>)[status] ?? 'Internal Server Error';
 }

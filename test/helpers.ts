@@ -11,7 +11,7 @@ import { buildApp } from '../server/app.ts';
 import { testConfig, type Config } from '../server/config.ts';
 import { hashPassword } from '../server/services/passwords.ts';
 import { newSiteKey, DEFAULT_WIDGET_SETTINGS } from '../server/services/bootstrap.ts';
-import { PROTOCOL, WS_PATH, type ServerFrame, type ClientFrame } from '../server/protocol.ts';
+import { PROTOCOL, WS_PATH, type ServerFrame, type ClientFrame } from '../protocol/index.ts';
 import type { Broker } from '../server/realtime/broker.ts';
 
 export const driver = process.env.PARLEY_TEST_DB === 'postgres' ? 'postgres' : 'pglite';

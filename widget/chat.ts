@@ -1,9 +1,9 @@
 // The widget's state and what the visitor can do with it. It speaks the protocol over a Connection,
 // keeps undelivered messages in a persisted outbox, and tells the UI when anything changed.
-import { ErrorCodes, MAX_MESSAGE_LENGTH } from '../server/protocol.ts';
+import { ErrorCodes, MAX_MESSAGE_LENGTH, isTemporary } from '../protocol/index.ts';
 import type {
   ClientFrame, ErrorFrame, MessageView, ServerFrame, VisitorReady, WidgetSessionResponse, WidgetSettings,
-} from '../server/protocol.ts';
+} from '../protocol/index.ts';
 import { Connection, backoffDelay } from './connection.ts';
 import { requestSession } from './session.ts';
 import type { SafeStorage } from './storage.ts';
@@ -313,7 +313,7 @@ export class Chat {
     if (!clientId) return;
     const entry = this.state.entries.find((candidate) => candidate.seq === null && candidate.clientId === clientId);
     if (!entry) return;
-    if (error.code === ErrorCodes.RATE_LIMITED || error.code === ErrorCodes.UNAVAILABLE) {
+    if (isTemporary(error.code)) {
       // It stays first in line: after the wait it is sent again, before anything written since.
       setTimeout(() => this.answered(clientId), error.retryAfterMs ?? DEFAULT_RETRY_MS);
       return;

@@ -1,8 +1,8 @@
 // The widget's WebSocket: connects with the visitor token as a subprotocol, reconnects with backoff,
 // refreshes the token when the server says so, and stops for good when the server says trying again
 // cannot help. What the frames mean is the chat's business (chat.ts); this file only moves them.
-import { CloseCodes, PROTOCOL, WS_PATH, shouldReconnect, watchLiveness } from '../server/protocol.ts';
-import type { ClientFrame, ServerFrame } from '../server/protocol.ts';
+import { PROTOCOL, WS_PATH, afterClose, codeOfClose, watchLiveness } from '../protocol/index.ts';
+import type { ClientFrame, ServerFrame } from '../protocol/index.ts';
 
 /** Exponential backoff with "equal jitter", so a server restart is not met by every widget at once. */
 export function backoffDelay(attempt: number, firstMs = 500, capMs = 30_000): number {
@@ -123,8 +123,9 @@ export class Connection {
   }
 
   private afterClose(code: number): void {
-    const reason = closeCodeName(code);
-    if (reason === 'AUTH_FAILED' || reason === 'TOKEN_EXPIRED') {
+    const reason = codeOfClose(code) ?? String(code);
+    const decision = afterClose(code);
+    if (decision === 'renew-token') {
       // One refresh per successful connection: a server that rejects a token it has just issued is
       // broken, and asking in a loop would only hammer it.
       if (this.refreshedSinceReady) return this.giveUp(reason);
@@ -134,13 +135,13 @@ export class Connection {
         (token) => {
           if (this.state !== 'refreshing') return;
           if (token) this.open();
-          else this.giveUp('AUTH_FAILED');
+          else this.giveUp('AUTH_INVALID');
         },
-        () => this.state === 'refreshing' && this.giveUp('AUTH_FAILED'),
+        () => this.state === 'refreshing' && this.giveUp('AUTH_INVALID'),
       );
       return;
     }
-    if (shouldReconnect(code)) this.retryLater();
+    if (decision === 'reconnect') this.retryLater();
     else this.giveUp(reason);
   }
 
@@ -170,11 +171,6 @@ export class Connection {
       else this.wake();
     }
   };
-}
-
-function closeCodeName(code: number): string {
-  const names = Object.keys(CloseCodes) as (keyof typeof CloseCodes)[];
-  return names.find((name) => CloseCodes[name].code === code) ?? String(code);
 }
 
 function parseFrame(data: unknown): ServerFrame | null {

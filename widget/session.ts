@@ -1,7 +1,7 @@
 // POST /api/widget/session: trades the site key (and the visitor's earlier token, if any) for a token,
 // the widget settings and the team's status.
-import { ErrorCodes } from '../server/protocol.ts';
-import type { WidgetSessionResponse } from '../server/protocol.ts';
+import { ErrorCodes } from '../protocol/index.ts';
+import type { WidgetSessionResponse } from '../protocol/index.ts';
 
 export type SessionResult =
   | { kind: 'ok'; session: WidgetSessionResponse }

@@ -1,6 +1,6 @@
 // The transcript as the widget shows it: the server's messages ordered by seq, followed by the
 // visitor's messages still waiting for their ack. Pure functions, so merging rules stay easy to check.
-import type { AuthorKind, MessageView } from '../server/protocol.ts';
+import type { AuthorKind, MessageView } from '../protocol/index.ts';
 
 export type DeliveryStatus = 'sending' | 'sent' | 'failed';
 

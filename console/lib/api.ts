@@ -12,7 +12,7 @@ import type {
   MeResponse,
   MessagePage,
   MessageView,
-} from '../../server/protocol.ts';
+} from '../../protocol/index.ts';
 
 export class ApiError extends Error {
   constructor(

@@ -8,7 +8,7 @@ import type {
   ConversationStatus,
   ConversationView,
   MessageView,
-} from '../../server/protocol.ts';
+} from '../../protocol/index.ts';
 
 export interface InboxState {
   me: AgentView;

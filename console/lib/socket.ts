@@ -2,8 +2,8 @@
 // backoff and jitter as long as the close code says trying again can help, and owns the outbox —
 // replies waiting for their `ack`. The outbox is sent one reply at a time, in order, and resent
 // with the same clientId after a reconnect; the server acknowledges a duplicate without storing it.
-import { ErrorCodes, PROTOCOL, WS_PATH, CloseCodes, shouldReconnect, watchLiveness } from '../../server/protocol.ts';
-import type { AckFrame, PresenceSetFrame, SendFrame, ServerFrame, SyncFrame, TypingFrame } from '../../server/protocol.ts';
+import { PROTOCOL, WS_PATH, afterClose, isTemporary, watchLiveness } from '../../protocol/index.ts';
+import type { AckFrame, PresenceSetFrame, SendFrame, ServerFrame, SyncFrame, TypingFrame } from '../../protocol/index.ts';
 import { readJson, writeJson } from './storage.ts';
 
 /** `open` means authenticated: the server's `ready` has arrived. */
@@ -166,12 +166,13 @@ export class ConsoleSocket {
     this.inFlight = null;
     this.clearSendTimers();
     if (this.stopped) return;
-    if (code === CloseCodes.AUTH_FAILED.code || code === CloseCodes.TOKEN_EXPIRED.code) {
+    const decision = afterClose(code);
+    if (decision === 'renew-token') {
       this.setStatus('stopped');
       this.options.onAuthFailed();
       return;
     }
-    if (!shouldReconnect(code)) {
+    if (decision === 'stop') {
       this.setStatus('stopped');
       return;
     }
@@ -270,7 +271,7 @@ export class ConsoleSocket {
       this.inFlight = null;
       clearTimeout(this.ackTimer);
     }
-    if (code === ErrorCodes.RATE_LIMITED || code === ErrorCodes.UNAVAILABLE) {
+    if (isTemporary(code)) {
       // Temporary: the reply keeps its place at the head of the queue, so order is preserved.
       clearTimeout(this.retryTimer);
       this.retryTimer = setTimeout(() => {

@@ -1,14 +1,14 @@
 // The inbox: owns the socket, the inbox state and the keyboard. REST answers and live frames both
 // go through inboxReducer, so whichever arrives first, each message is shown once, in seq order.
 import { useEffect, useMemo, useReducer, useRef, useState } from 'preact/hooks';
-import { ErrorCodes } from '../../server/protocol.ts';
+import { ErrorCodes } from '../../protocol/index.ts';
 import type {
   AgentView,
   ConversationListView,
   ConversationStatus,
   MessageView,
   ServerFrame,
-} from '../../server/protocol.ts';
+} from '../../protocol/index.ts';
 import { ApiError, type Api } from '../lib/api.ts';
 import { inboxReducer, initialInboxState, isUnread, listFor } from '../lib/inbox-state.ts';
 import { ConsoleSocket, type ConnectionStatus, type OutboxItem } from '../lib/socket.ts';

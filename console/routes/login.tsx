@@ -1,8 +1,8 @@
 // The login screen. Wrong credentials get one message that never says which field was wrong,
 // matching the server's INVALID_CREDENTIALS.
 import { useState } from 'preact/hooks';
-import { ErrorCodes } from '../../server/protocol.ts';
-import type { LoginResponse } from '../../server/protocol.ts';
+import { ErrorCodes } from '../../protocol/index.ts';
+import type { LoginResponse } from '../../protocol/index.ts';
 import { ApiError, type Api } from '../lib/api.ts';
 
 interface LoginProps {

@@ -3,7 +3,7 @@
 // become an error code, never an exception.
 import Type, { type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { MAX_MESSAGE_LENGTH, type ClientFrame, type ClientFrameType, type ErrorCode } from '../protocol.ts';
+import { MAX_MESSAGE_LENGTH, type ClientFrame, type ClientFrameType, type ErrorCode } from '../../protocol/index.ts';
 
 const Uuid = Type.String({ format: 'uuid' });
 const strict = { additionalProperties: false } as const;

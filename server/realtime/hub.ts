@@ -1,7 +1,7 @@
 // The sockets this node holds, grouped by channel. Services publish frames to channels; the hub
 // serialises each frame once and hands it to the broker, which brings it back to every node (this
 // one included) that has subscribers on the channel.
-import type { ServerFrame } from '../protocol.ts';
+import type { ServerFrame } from '../../protocol/index.ts';
 import type { Broker } from './broker.ts';
 
 export interface Subscriber {

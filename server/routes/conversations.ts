@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
-import type { ConversationListView, ConversationStatus } from '../protocol.ts';
+import type { ConversationListView, ConversationStatus } from '../../protocol/index.ts';
 import type { Services } from '../services/index.ts';
 import { principal } from '../plugins/auth.ts';
 import { messagesAfter } from '../services/views.ts';

@@ -4,9 +4,9 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import {
-  CloseCodes, PROTOCOL, WS_PATH,
+  PROTOCOL, WS_PATH, errorCatalog,
   type ClientFrame, type ErrorCode, type SendFrame, type ServerFrame, type SyncFrame, type TypingFrame,
-} from '../protocol.ts';
+} from '../../protocol/index.ts';
 import { AppError, notFound, toAppError } from '../errors.ts';
 import { parseClientFrame } from '../realtime/frames.ts';
 import { TokenBucket } from '../realtime/rate-limit.ts';
@@ -28,6 +28,8 @@ type Principal =
   | { kind: 'visitor'; visitorId: string; siteId: string; accountId: string }
   | { kind: 'agent'; agentId: string; accountId: string; name: string };
 type VisitorPrincipal = Extract<Principal, { kind: 'visitor' }>;
+/** The codes that end a connection. */
+type ClosingCode = { [C in keyof typeof errorCatalog]: (typeof errorCatalog)[C] extends { close: number } ? C : never }[keyof typeof errorCatalog];
 
 const HISTORY_ON_READY = 50;
 const SYNC_PAGE = 200;
@@ -106,7 +108,7 @@ class ClientConnection implements Subscriber {
     if (token) this.enqueue({ type: 'auth', token });
     else {
       this.authTimer = setTimeout(() => {
-        if (!this.session) this.close('AUTH_TIMEOUT', 'No authentication in time');
+        if (!this.session) this.close('AUTH_TIMEOUT');
       }, this.config.authTimeoutMs);
     }
   }
@@ -129,7 +131,7 @@ class ClientConnection implements Subscriber {
     }
     // A reader that cannot keep up would hold ever more memory here; drop it, it will resume by seq.
     if (this.socket.bufferedAmount > this.config.sendBufferLimit) {
-      this.close('SLOW_CONSUMER', 'Too far behind');
+      this.close('SLOW_CONSUMER');
       return;
     }
     coalesceWrites(this.socket);
@@ -144,9 +146,10 @@ class ClientConnection implements Subscriber {
     this.sendFrame({ type: 'error', code, message, ...extra });
   }
 
-  private close(name: keyof typeof CloseCodes, reason: string): void {
+  /** Closes with the code's close code; the reason is the code itself, stable for clients to log. */
+  private close(code: ClosingCode): void {
     if (this.closed) return;
-    this.socket.close(CloseCodes[name].code, reason);
+    this.socket.close(errorCatalog[code].close, code);
     this.cleanup();
   }
 
@@ -166,7 +169,7 @@ class ClientConnection implements Subscriber {
     if (!parsed.ok) {
       this.badFrames += 1;
       this.sendError(parsed.code, parsed.message);
-      if (this.badFrames >= MAX_BAD_FRAMES) this.close('PROTOCOL_VIOLATION', 'Too many invalid frames');
+      if (this.badFrames >= MAX_BAD_FRAMES) this.close('PROTOCOL_VIOLATION');
       return;
     }
     this.enqueue(parsed.frame);
@@ -210,17 +213,17 @@ class ClientConnection implements Subscriber {
       const appError = toAppError(error);
       if (appError.code === 'INTERNAL') this.log.error({ err: error }, 'authentication failed');
       this.sendError(appError.code, appError.message);
-      return this.close('TRY_AGAIN_LATER', appError.code);
+      return this.close('UNAVAILABLE');
     }
     if (this.closed) return;
     if (!result.ok) {
-      this.sendError(result.code, result.code === 'TOKEN_EXPIRED' ? 'Token expired' : 'Invalid token');
-      return this.close(result.code === 'TOKEN_EXPIRED' ? 'TOKEN_EXPIRED' : 'AUTH_FAILED', result.code);
+      this.sendError(result.code, errorCatalog[result.code].message);
+      return this.close(result.code);
     }
     const session = result.session;
     if (session.kind === 'visitor' && !originAllowed(session.site, this.origin)) {
-      this.sendError('ORIGIN_NOT_ALLOWED', 'This page\'s origin is not allowed for this site');
-      return this.close('ORIGIN_NOT_ALLOWED', 'ORIGIN_NOT_ALLOWED');
+      this.sendError('ORIGIN_NOT_ALLOWED', errorCatalog.ORIGIN_NOT_ALLOWED.message);
+      return this.close('ORIGIN_NOT_ALLOWED');
     }
     this.session = session.kind === 'visitor'
       ? { kind: 'visitor', visitorId: session.visitor.id, siteId: session.site.id, accountId: session.site.accountId }

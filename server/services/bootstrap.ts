@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { schema, type Db } from '../../db/index.ts';
-import type { WidgetSettings } from '../protocol.ts';
+import type { WidgetSettings } from '../../protocol/index.ts';
 import { generatePassword, hashPassword } from './passwords.ts';
 
 export const DEFAULT_ADMIN_EMAIL = 'admin@example.com';

@@ -3,7 +3,8 @@
 // ids cannot be probed.
 import { and, desc, eq, isNull, ne, type SQL } from 'drizzle-orm';
 import { schema, type Db } from '../../db/index.ts';
-import type { ConversationListView, ConversationStatus, ConversationView } from '../protocol.ts';
+import { pgErrorKind } from '../../db/errors.ts';
+import type { ConversationListView, ConversationStatus, ConversationView } from '../../protocol/index.ts';
 import { AppError, notFound } from '../errors.ts';
 import { channels, type Publisher } from '../realtime/hub.ts';
 import { conversationView, conversationViews } from './views.ts';
@@ -103,7 +104,7 @@ export class Conversations {
         .where(eq(conversations.id, conversationId));
     } catch (error) {
       // Reopening while the visitor already has another unresolved conversation.
-      if ((error as { code?: string }).code === '23505' || (error as { cause?: { code?: string } }).cause?.code === '23505') {
+      if (pgErrorKind(error) === 'unique_violation') {
         throw new AppError('VALIDATION_FAILED', 'The visitor already has an unresolved conversation');
       }
       throw error;

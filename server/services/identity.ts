@@ -2,7 +2,7 @@
 // token back into a principal. Returns error codes rather than throwing on bad credentials.
 import { eq } from 'drizzle-orm';
 import { schema, type Db } from '../../db/index.ts';
-import type { LoginResponse, WidgetSessionResponse } from '../protocol.ts';
+import type { LoginResponse, WidgetSessionResponse } from '../../protocol/index.ts';
 import { AppError } from '../errors.ts';
 import { VISITOR_RENEWAL_GRACE_SECONDS, type Tokens } from './tokens.ts';
 import type { Presence } from './presence.ts';

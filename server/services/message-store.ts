@@ -8,8 +8,9 @@
 //   message gets last_seq_before + its rank within the batch: no gaps, no reuse, even with other
 //   nodes writing the same conversation at the same time;
 // - idempotency: a clientId already stored is skipped and the stored message returned instead.
+import { pgErrorKind } from '../../db/errors.ts';
 import { preparedQuery, type Db, type PreparedQuery, type schema } from '../../db/index.ts';
-import type { ConversationStatus } from '../protocol.ts';
+import type { ConversationStatus } from '../../protocol/index.ts';
 
 export interface NewMessage {
   conversationId: string;
@@ -102,14 +103,6 @@ const FIND_STORED = `
 
 const key = (conversationId: string, clientId: string) => `${conversationId} ${clientId}`;
 
-function isUniqueViolation(error: unknown): boolean {
-  for (let e = error as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
-    if (e.code === '23505') return true;
-    if (e.cause === e) break;
-  }
-  return false;
-}
-
 function toRow(raw: RawRow): schema.Message {
   return {
     id: raw.id,
@@ -189,7 +182,7 @@ export class MessageStore {
       // Another connection stored one of these clientIds between our check and our insert (a
       // resend racing its original; the unique index waited for it to commit). Written again one
       // by one, each sees the stored row and is answered with it.
-      if (isUniqueViolation(error) && attempt < 3) {
+      if (pgErrorKind(error) === 'unique_violation' && attempt < 3) {
         for (const pending of batch) await this.write([pending], attempt + 1);
         return;
       }

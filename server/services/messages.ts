@@ -3,7 +3,7 @@
 // with no gaps, and a resend of a known clientId answered with the stored message. Callers
 // acknowledge only after this returns, i.e. after commit.
 import { schema, type Db } from '../../db/index.ts';
-import type { MessageView } from '../protocol.ts';
+import type { MessageView } from '../../protocol/index.ts';
 import { AppError, notFound } from '../errors.ts';
 import { channels, type Publisher } from '../realtime/hub.ts';
 import type { Routing } from './routing.ts';

@@ -1,6 +1,6 @@
 // Who is online, on this node. An agent is online or away by choice while at least one console
 // connection is open, and offline when the last one closes. The choice survives reconnects.
-import type { Availability } from '../protocol.ts';
+import type { Availability } from '../../protocol/index.ts';
 
 interface AgentPresence {
   accountId: string;

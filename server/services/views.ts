@@ -2,7 +2,7 @@
 import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { schema, type Db } from '../../db/index.ts';
-import type { AgentView, Availability, ConversationView, MessageView, SiteView } from '../protocol.ts';
+import type { AgentView, Availability, ConversationView, MessageView, SiteView } from '../../protocol/index.ts';
 
 const { conversations, messages, visitors, agents, sites } = schema;
 

@@ -6,9 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import {
-  PROTOCOL, shouldReconnect,
+  PROTOCOL, afterClose,
   type ClientFrame, type ConversationListResponse, type MessageView, type ServerFrame,
-} from '../../server/protocol.ts';
+} from '../../protocol/index.ts';
 
 export interface ChaosClientOptions {
   name: string;
@@ -204,7 +204,7 @@ export class ChaosClient {
     socket.on('close', (code, reason) => {
       if (!current()) return;
       this.disconnected();
-      if (!shouldReconnect(code)) {
+      if (afterClose(code) === 'stop') {
         this.stats.fatalCloses.push({ code, reason: String(reason) });
         return;
       }

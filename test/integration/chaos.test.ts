@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eq } from 'drizzle-orm';
 import { openDb, schema, type Database } from '../../db/index.ts';
-import { WS_PATH, type ConversationListResponse, type ConversationView, type MessageView } from '../../server/protocol.ts';
+import { WS_PATH, type ConversationListResponse, type ConversationView, type MessageView } from '../../protocol/index.ts';
 import { ChaosClient } from '../chaos/client.ts';
 import { CHAOS_PASSWORD, READY_LINE, type ChaosFixtures } from '../chaos/server-child.ts';
 import { createTestDatabase, driver, post, useRedis } from '../helpers.ts';

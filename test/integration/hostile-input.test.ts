@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { eq } from 'drizzle-orm';
 import { schema } from '../../db/index.ts';
-import { CloseCodes } from '../../server/protocol.ts';
+import { errorCatalog } from '../../protocol/index.ts';
 import {
   TestClient, createTenant, driver, get, loginAgent, post, startServer, visitorSession,
   type Tenant, type TestServer,
@@ -48,7 +48,7 @@ describe(`hostile input is refused with a code, and the server carries on (${dri
     const session = await visitorSession(server, tenant.site);
     const client = await TestClient.connect(server, { token: session.token, origin: 'http://evil.test' });
     expect((await client.next('error')).code).toBe('ORIGIN_NOT_ALLOWED');
-    expect((await client.closed).code).toBe(CloseCodes.ORIGIN_NOT_ALLOWED.code);
+    expect((await client.closed).code).toBe(errorCatalog.ORIGIN_NOT_ALLOWED.close);
     await stillServes();
   });
 
@@ -63,7 +63,7 @@ describe(`hostile input is refused with a code, and the server carries on (${dri
     const client = await TestClient.connect(server);
     client.send({ type: 'typing', conversationId: randomUUID(), typing: true });
     expect((await client.next('error')).code).toBe('AUTH_REQUIRED');
-    expect((await client.closed).code).toBe(CloseCodes.AUTH_TIMEOUT.code);
+    expect((await client.closed).code).toBe(errorCatalog.AUTH_TIMEOUT.close);
   });
 
   it.each([
@@ -80,7 +80,7 @@ describe(`hostile input is refused with a code, and the server carries on (${dri
     for (const tokenIn of ['header', 'frame'] as const) {
       const client = await TestClient.connect(server, { token, origin: ORIGIN, tokenIn });
       expect((await client.next('error')).code).toBe('AUTH_INVALID');
-      expect((await client.closed).code).toBe(CloseCodes.AUTH_FAILED.code);
+      expect((await client.closed).code).toBe(errorCatalog.AUTH_INVALID.close);
     }
   });
 
@@ -91,7 +91,7 @@ describe(`hostile input is refused with a code, and the server carries on (${dri
       .setIssuedAt(Math.floor(Date.now() / 1000) - 7200).setExpirationTime(Math.floor(Date.now() / 1000) - 3600).sign(secret);
     const client = await TestClient.connect(server, { token: expired, origin: ORIGIN });
     expect((await client.next('error')).code).toBe('TOKEN_EXPIRED');
-    expect((await client.closed).code).toBe(CloseCodes.TOKEN_EXPIRED.code);
+    expect((await client.closed).code).toBe(errorCatalog.TOKEN_EXPIRED.close);
 
     // The widget trades the expired token for a fresh one and keeps the same visitor (and history).
     const renewed = await visitorSession(server, tenant.site, ORIGIN, expired);
@@ -157,7 +157,7 @@ describe(`hostile input is refused with a code, and the server carries on (${dri
     const noisy = await TestClient.connect(server, { token: session.token, origin: ORIGIN });
     await noisy.next('ready');
     for (let i = 0; i < 12; i++) noisy.sendRaw('nope');
-    expect((await noisy.closed).code).toBe(CloseCodes.PROTOCOL_VIOLATION.code);
+    expect((await noisy.closed).code).toBe(errorCatalog.PROTOCOL_VIOLATION.close);
 
     const big = await TestClient.connect(server, { token: session.token, origin: ORIGIN });
     await big.next('ready');

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
-import { CloseCodes, PROTOCOL } from '../../server/protocol.ts';
+import { errorCatalog, PROTOCOL } from '../../protocol/index.ts';
 import {
   TestClient, createTenant, driver, loginAgent, startServer, visitorSession,
   type Tenant, type TestServer,
@@ -75,7 +75,7 @@ describe(`limits: rate, liveness, slow readers (${driver})`, () => {
       }
       // The close frame reaches the client once it reads again.
       tcp.resume();
-      expect((await slow.closed).code).toBe(CloseCodes.SLOW_CONSUMER.code);
+      expect((await slow.closed).code).toBe(errorCatalog.SLOW_CONSUMER.close);
       agent.close();
     } finally {
       await roomy.close();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseClientFrame } from '../../server/realtime/frames.ts';
-import { shouldReconnect, CloseCodes } from '../../server/protocol.ts';
+import { afterClose } from '../../protocol/index.ts';
 
 describe('client frame validation', () => {
   it('accepts each valid frame type', () => {
@@ -24,10 +24,4 @@ describe('client frame validation', () => {
     expect(parseClientFrame('null')).toMatchObject({ ok: false, code: 'BAD_FRAME' });
   });
 
-  it('tells clients when reconnecting can help', () => {
-    expect(shouldReconnect(CloseCodes.GOING_AWAY.code)).toBe(true);
-    expect(shouldReconnect(CloseCodes.TOKEN_EXPIRED.code)).toBe(true);
-    expect(shouldReconnect(CloseCodes.ORIGIN_NOT_ALLOWED.code)).toBe(false);
-    expect(shouldReconnect(1006)).toBe(true);
-  });
 });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DEAD_AFTER_IDLE_MS, PING_AFTER_IDLE_MS, watchLiveness } from '../../server/protocol.ts';
+import { DEAD_AFTER_IDLE_MS, PING_AFTER_IDLE_MS, watchLiveness } from '../../protocol/index.ts';
 
 describe('client liveness watch', () => {
   beforeEach(() => { vi.useFakeTimers(); });

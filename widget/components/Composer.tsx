@@ -1,5 +1,5 @@
 import { useEffect, useRef } from 'preact/hooks';
-import { MAX_MESSAGE_LENGTH } from '../../server/protocol.ts';
+import { MAX_MESSAGE_LENGTH } from '../../protocol/index.ts';
 import { SendIcon } from './icons.tsx';
 
 interface ComposerProps {

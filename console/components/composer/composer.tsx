@@ -3,7 +3,7 @@
 // and crashes; sending clears it. It also tells the visitor, sparingly, that the agent is typing.
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { RefObject } from 'preact';
-import { MAX_MESSAGE_LENGTH } from '../../../server/protocol.ts';
+import { MAX_MESSAGE_LENGTH } from '../../../protocol/index.ts';
 import { keys, readText, remove, writeText } from '../../lib/storage.ts';
 
 interface ComposerProps {

@@ -1,7 +1,7 @@
 // The conversation list. Items are buttons with a roving tabindex: Tab enters the list once, the
 // arrow keys and j/k move within it, Enter opens.
 import type { RefObject } from 'preact';
-import type { AgentView, ConversationView } from '../../../server/protocol.ts';
+import type { AgentView, ConversationView } from '../../../protocol/index.ts';
 import { initials, relativeTime } from '../../lib/format.ts';
 
 interface ConversationListProps {

@@ -1,7 +1,7 @@
 // The main pane: who the visitor is, who owns the conversation and its status, the transcript,
 // the visitor's typing indicator and the composer.
 import type { RefObject } from 'preact';
-import type { AgentView, Availability, ConversationStatus, ConversationView, MessageView } from '../../../server/protocol.ts';
+import type { AgentView, Availability, ConversationStatus, ConversationView, MessageView } from '../../../protocol/index.ts';
 import type { OutboxItem } from '../../lib/socket.ts';
 import { Composer } from '../composer/composer.tsx';
 import { Transcript } from '../transcript/transcript.tsx';

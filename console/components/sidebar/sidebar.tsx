@@ -1,6 +1,6 @@
 // The left column: view tabs with their counts, the status filter, then the list.
 import type { ComponentChildren } from 'preact';
-import type { ConversationListView, ConversationStatus } from '../../../server/protocol.ts';
+import type { ConversationListView, ConversationStatus } from '../../../protocol/index.ts';
 
 interface SidebarProps {
   view: ConversationListView;

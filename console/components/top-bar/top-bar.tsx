@@ -1,5 +1,5 @@
 // The top bar: who is signed in, their availability (which routing follows), help and sign out.
-import type { AgentView } from '../../../server/protocol.ts';
+import type { AgentView } from '../../../protocol/index.ts';
 
 interface TopBarProps {
   me: AgentView;

@@ -2,7 +2,7 @@
 // replies still in the outbox. It follows new messages only while the agent is at the bottom, so
 // reading history is never interrupted.
 import { useLayoutEffect, useRef } from 'preact/hooks';
-import type { MessageView } from '../../../server/protocol.ts';
+import type { MessageView } from '../../../protocol/index.ts';
 import type { OutboxItem } from '../../lib/socket.ts';
 import { clockTime, fullTime } from '../../lib/format.ts';
 

@@ -1,6 +1,8 @@
-// The wire protocol shared by the server, the widget and the console.
-// A leaf module: it imports nothing, so the widget and console bundles pull in only the few
+// The wire protocol shared by the server, the widget, the console and the client core (client/).
+// It imports nothing outside protocol/, so the widget and console bundles pull in only the few
 // constants they use. Every frame is one JSON object with a `type`. docs/protocol.md explains the rules.
+
+import type { ErrorCode } from './errors.ts';
 
 export const PROTOCOL = 'parley.v1';
 export const WS_PATH = '/ws';
@@ -148,56 +150,7 @@ export type ServerFrame =
 
 // ---- errors ----------------------------------------------------------------------------------
 
-/** Stable codes: clients branch on these, never on message text. Shared by WebSocket and REST. */
-export const ErrorCodes = {
-  BAD_FRAME: 'BAD_FRAME',
-  UNKNOWN_TYPE: 'UNKNOWN_TYPE',
-  AUTH_REQUIRED: 'AUTH_REQUIRED',
-  AUTH_INVALID: 'AUTH_INVALID',
-  TOKEN_EXPIRED: 'TOKEN_EXPIRED',
-  INVALID_CREDENTIALS: 'INVALID_CREDENTIALS',
-  FORBIDDEN: 'FORBIDDEN',
-  ORIGIN_NOT_ALLOWED: 'ORIGIN_NOT_ALLOWED',
-  SITE_NOT_FOUND: 'SITE_NOT_FOUND',
-  NOT_FOUND: 'NOT_FOUND',
-  VALIDATION_FAILED: 'VALIDATION_FAILED',
-  MESSAGE_INVALID: 'MESSAGE_INVALID',
-  RATE_LIMITED: 'RATE_LIMITED',
-  UNAVAILABLE: 'UNAVAILABLE',
-  INTERNAL: 'INTERNAL',
-} as const;
-export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
-
-/**
- * WebSocket close codes (4000–4999 are the application's). `reconnect` tells a client whether
- * trying again can help; the widget and console follow it.
- */
-export const CloseCodes = {
-  /** Server shutting down or restarting. */
-  GOING_AWAY: { code: 1001, reconnect: true },
-  /** The server could not check the token just now (storage unavailable): try again shortly. */
-  TRY_AGAIN_LATER: { code: 1013, reconnect: true },
-  /** The token is bad (forged, wrong audience, unknown subject): get a new one before trying again. */
-  AUTH_FAILED: { code: 4001, reconnect: false },
-  /** The token expired: refresh it, then reconnect. */
-  TOKEN_EXPIRED: { code: 4002, reconnect: true },
-  /** The page's origin is not allowed for this site: stop. */
-  ORIGIN_NOT_ALLOWED: { code: 4003, reconnect: false },
-  /** The site no longer exists: stop. */
-  SITE_NOT_FOUND: { code: 4004, reconnect: false },
-  /** No auth frame in time. */
-  AUTH_TIMEOUT: { code: 4008, reconnect: true },
-  /** Too many invalid frames: the client is broken, reconnecting will not help. */
-  PROTOCOL_VIOLATION: { code: 4009, reconnect: false },
-  /** The client did not read its frames fast enough; reconnect and resume with `sync`. */
-  SLOW_CONSUMER: { code: 4010, reconnect: true },
-} as const;
-
-/** Whether a client should reconnect after a close with this code. Unknown codes: yes. */
-export function shouldReconnect(code: number): boolean {
-  for (const entry of Object.values(CloseCodes)) if (entry.code === code) return entry.reconnect;
-  return true;
-}
+export * from './errors.ts';
 
 // ---- REST shapes shared with the console and the widget ------------------------------------------
 // Requests carry `Authorization: Bearer <token>`; errors are { statusCode, code, error, message }.
