@@ -3,7 +3,6 @@ import Type from 'typebox';
 import type { ConversationListView, ConversationStatus } from '../../protocol/index.ts';
 import type { Services } from '../services/index.ts';
 import { principal } from '../plugins/auth.ts';
-import { messagesAfter } from '../services/views.ts';
 
 const Status = Type.Union([Type.Literal('open'), Type.Literal('pending'), Type.Literal('resolved')]);
 const IdParams = Type.Object({ id: Type.String() });
@@ -40,8 +39,7 @@ export async function conversationRoutes(app: FastifyInstance, { services }: { s
   }, async (request) => {
     const { id } = request.params as { id: string };
     const query = request.query as { afterSeq?: number; limit?: number };
-    await conversations.refForAgent(principal(request), id);
-    return messagesAfter(services.db, id, query.afterSeq ?? 0, query.limit ?? 200);
+    return conversations.messagesAfter(principal(request), id, query.afterSeq ?? 0, query.limit ?? 200);
   });
 
   app.post('/api/conversations/:id/assign', {

@@ -4,10 +4,10 @@
 import { and, desc, eq, isNull, ne, type SQL } from 'drizzle-orm';
 import { schema, type Db } from '../../db/index.ts';
 import { pgErrorKind } from '../../db/errors.ts';
-import type { ConversationListView, ConversationStatus, ConversationView } from '../../protocol/index.ts';
+import type { ConversationListView, ConversationStatus, ConversationView, MessagePage } from '../../protocol/index.ts';
 import { AppError, notFound } from '../errors.ts';
 import { channels, type Publisher } from '../realtime/hub.ts';
-import { conversationView, conversationViews } from './views.ts';
+import { conversationView, conversationViews, messagesAfter } from './views.ts';
 import { isUuid } from './ids.ts';
 import { LRUCache } from 'lru-cache';
 
@@ -59,6 +59,12 @@ export class Conversations {
     if (view === 'unassigned') filters.push(isNull(conversations.assigneeId));
     if (view === 'mine') filters.push(eq(conversations.assigneeId, agent.agentId));
     return conversationViews(this.db, and(...filters));
+  }
+
+  /** A page of a conversation's messages after `afterSeq`, oldest first, if it is the agent's account's. */
+  async messagesAfter(agent: AgentPrincipal, conversationId: string, afterSeq: number, limit: number): Promise<MessagePage> {
+    const ref = await this.refForAgent(agent, conversationId);
+    return messagesAfter(this.db, ref.id, afterSeq, limit);
   }
 
   /** The conversation if it belongs to the agent's account; NOT_FOUND otherwise. */

@@ -10,6 +10,7 @@ import { Messages } from './messages.ts';
 import { MessageStore } from './message-store.ts';
 import { Identity } from './identity.ts';
 import { Availability } from './availability.ts';
+import { Team } from './team.ts';
 
 export interface Services {
   db: Db;
@@ -20,6 +21,7 @@ export interface Services {
   conversations: Conversations;
   messages: Messages;
   availability: Availability;
+  team: Team;
 }
 
 export function createServices(deps: {
@@ -37,5 +39,5 @@ export function createServices(deps: {
   const messages = new Messages(db, publisher, routing, conversations, config.maxMessageLength, new MessageStore(db));
   const identity = new Identity(db, tokens, presence);
   const availability = new Availability(presence, routing, publisher, deps.onError);
-  return { db, tokens, presence, identity, routing, conversations, messages, availability };
+  return { db, tokens, presence, identity, routing, conversations, messages, availability, team: new Team(db, presence) };
 }
