@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 // The suite runs on PGlite always, and again on PostgreSQL (with the Redis broker when REDIS_URL
 // is set) when DATABASE_URL is set — .ci/run sets both, so CI covers every driver.
-const dbTests = ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'];
+const dbTests = ['test/integration/**/*.test.ts', 'test/regressions/**/*.test.ts', 'test/e2e/**/*.test.ts'];
 const server = process.env.REDIS_URL ? 'postgres+redis' : 'postgres';
 
 export default defineConfig({

@@ -1,7 +1,8 @@
 // buildApp(): the whole HTTP + WebSocket server as a Fastify instance that is not yet listening.
 // main.ts listens on it; tests listen on 127.0.0.1:0 or use inject().
-import Fastify, { LogController, type FastifyInstance, type FastifyError } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyError, type RouteOptions } from 'fastify';
 import websocket from '@fastify/websocket';
+import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { fileURLToPath } from 'node:url';
 import type { Db } from '../db/index.ts';
 import type { Config } from './config.ts';
@@ -22,6 +23,8 @@ import { gatewayRoutes } from './routes/gateway.ts';
 declare module 'fastify' {
   interface FastifyInstance {
     services: Services;
+    /** Every route as registered, with its schema: for the generated API document and its tests. */
+    routeTable: RouteOptions[];
   }
 }
 
@@ -42,7 +45,13 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     bodyLimit: 256 * 1024,
     // Ids and client-chosen names appear in URLs; keep the router from choking on long ones.
     routerOptions: { maxParamLength: 200 },
-  });
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  // Route schemas are TypeBox's: checked by TypeBox, which converts query strings and params to
+  // their types but never coerces a body (ajv's coercion turned `agentId: null` into "").
+  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  const routeTable: RouteOptions[] = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (route) => { routeTable.push(route); });
   const broker = deps.broker ?? new MemoryBroker();
   const hub = new Hub(broker);
   const secret = await loadSecret(deps.db, config.secret);

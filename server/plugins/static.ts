@@ -3,6 +3,8 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { join } from 'node:path';
 
+const WIDGET_MAX_AGE_MS = 300_000;
+
 export async function staticPlugin(app: FastifyInstance, opts: { distDir: string }) {
   await app.register(fastifyStatic, {
     root: join(opts.distDir, 'console'),
@@ -11,11 +13,9 @@ export async function staticPlugin(app: FastifyInstance, opts: { distDir: string
     cacheControl: true,
     maxAge: 0,
   });
-  app.get('/widget.js', (_request, reply) => {
-    // Host pages cache the embed for a few minutes; a release reaches every site quickly.
-    reply.header('cache-control', 'public, max-age=300');
-    return reply.sendFile('widget.js', opts.distDir);
-  });
+  // Host pages cache the embed for a few minutes; a release reaches every site quickly. The send
+  // options carry it: a header set before sendFile is replaced by the plugin's own max-age.
+  app.get('/widget.js', (_request, reply) => reply.sendFile('widget.js', opts.distDir, { maxAge: WIDGET_MAX_AGE_MS }));
   app.get('/console', (_request, reply) => reply.redirect('/console/'));
   app.get('/', (_request, reply) => reply.redirect('/console/'));
 }

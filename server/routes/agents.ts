@@ -1,9 +1,17 @@
-import type { FastifyInstance } from 'fastify';
+// The signed-in agent, their account and sites, and their colleagues.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Services } from '../services/index.ts';
 import { principal } from '../plugins/auth.ts';
+import { AGENT_AUTH_CODES, AgentListResponse, MeResponse, responses } from './schemas.ts';
 
-export async function agentRoutes(app: FastifyInstance, { services }: { services: Services }) {
+export const agentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   app.addHook('onRequest', app.requireAgent);
-  app.get('/api/me', (request) => services.team.me(request.agent!));
-  app.get('/api/agents', async (request) => ({ agents: await services.team.agents(principal(request).accountId) }));
-}
+
+  app.get('/api/me', {
+    schema: { summary: 'The signed-in agent, their account and its sites', response: responses(MeResponse, AGENT_AUTH_CODES) },
+  }, (request) => services.team.me(request.agent!));
+
+  app.get('/api/agents', {
+    schema: { summary: 'Every agent of the account, with availability', response: responses(AgentListResponse, AGENT_AUTH_CODES) },
+  }, async (request) => ({ agents: await services.team.agents(principal(request).accountId) }));
+};

@@ -1,19 +1,26 @@
-import type { FastifyInstance } from 'fastify';
+// Agent sign-in and token renewal.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Services } from '../services/index.ts';
+import { AGENT_AUTH_CODES, LoginResponse, responses } from './schemas.ts';
 
-export async function authRoutes(app: FastifyInstance, { services }: { services: Services }) {
+export const authRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   app.post('/api/auth/login', {
     schema: {
+      summary: 'Sign in with email and password',
       body: Type.Object({
         email: Type.String({ minLength: 3, maxLength: 254 }),
         password: Type.String({ minLength: 1, maxLength: 1024 }),
       }),
+      response: responses(LoginResponse, ['INVALID_CREDENTIALS']),
     },
-  }, (request) => {
-    const { email, password } = request.body as { email: string; password: string };
-    return services.identity.login(email, password);
-  });
+  }, (request) => services.identity.login(request.body.email, request.body.password));
 
-  app.post('/api/auth/refresh', { onRequest: app.requireAgent }, (request) => services.identity.renewAgent(request.agent!));
-}
+  app.post('/api/auth/refresh', {
+    onRequest: app.requireAgent,
+    schema: {
+      summary: 'A fresh token while the current one is valid',
+      response: responses(LoginResponse, AGENT_AUTH_CODES),
+    },
+  }, (request) => services.identity.renewAgent(request.agent!));
+};

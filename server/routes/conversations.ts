@@ -1,60 +1,67 @@
-import type { FastifyInstance } from 'fastify';
+// The agents' conversation API: lists, one conversation, its messages, assignment and status.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import type { ConversationListView, ConversationStatus } from '../../protocol/index.ts';
 import type { Services } from '../services/index.ts';
 import { principal } from '../plugins/auth.ts';
+import {
+  AGENT_AUTH_CODES, ConversationListResponse, ConversationListView, ConversationResponse, ConversationStatus, IdParams,
+  MessagePage, responses,
+} from './schemas.ts';
 
-const Status = Type.Union([Type.Literal('open'), Type.Literal('pending'), Type.Literal('resolved')]);
-const IdParams = Type.Object({ id: Type.String() });
+const withAccess = [...AGENT_AUTH_CODES, 'NOT_FOUND'] as const;
 
-export async function conversationRoutes(app: FastifyInstance, { services }: { services: Services }) {
+export const conversationRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   const { conversations } = services;
   app.addHook('onRequest', app.requireAgent);
 
   app.get('/api/conversations', {
     schema: {
+      summary: 'Conversations of the account, newest activity first',
       querystring: Type.Object({
-        view: Type.Optional(Type.Union([Type.Literal('unassigned'), Type.Literal('mine'), Type.Literal('all')])),
-        status: Type.Optional(Status),
+        view: Type.Optional(ConversationListView),
+        status: Type.Optional(ConversationStatus),
       }),
+      response: responses(ConversationListResponse, AGENT_AUTH_CODES),
     },
-  }, async (request) => {
-    const query = request.query as { view?: ConversationListView; status?: ConversationStatus };
-    return { conversations: await conversations.list(principal(request), query.view ?? 'all', query.status) };
-  });
+  }, async (request) => ({
+    conversations: await conversations.list(principal(request), request.query.view ?? 'all', request.query.status),
+  }));
 
-  app.get('/api/conversations/:id', { schema: { params: IdParams } }, async (request) => {
-    const { id } = request.params as { id: string };
-    return { conversation: await conversations.get(principal(request), id) };
-  });
+  app.get('/api/conversations/:id', {
+    schema: { summary: 'One conversation', params: IdParams, response: responses(ConversationResponse, withAccess) },
+  }, async (request) => ({ conversation: await conversations.get(principal(request), request.params.id) }));
 
   app.get('/api/conversations/:id/messages', {
     schema: {
+      summary: 'Messages after a seq, oldest first',
       params: IdParams,
       querystring: Type.Object({
         afterSeq: Type.Optional(Type.Integer({ minimum: 0 })),
         limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
       }),
+      response: responses(MessagePage, withAccess),
     },
-  }, async (request) => {
-    const { id } = request.params as { id: string };
-    const query = request.query as { afterSeq?: number; limit?: number };
-    return conversations.messagesAfter(principal(request), id, query.afterSeq ?? 0, query.limit ?? 200);
-  });
+  }, (request) => conversations.messagesAfter(principal(request), request.params.id, request.query.afterSeq ?? 0, request.query.limit ?? 200));
 
   app.post('/api/conversations/:id/assign', {
-    schema: { params: IdParams, body: Type.Object({ agentId: Type.Union([Type.String(), Type.Null()]) }) },
-  }, async (request) => {
-    const { id } = request.params as { id: string };
-    const { agentId } = request.body as { agentId: string | null };
-    return { conversation: await conversations.assign(principal(request), id, agentId) };
-  });
+    schema: {
+      summary: 'Assign to an agent of the account, or to nobody (agentId null)',
+      params: IdParams,
+      body: Type.Object({ agentId: Type.Union([Type.String(), Type.Null()]) }),
+      response: responses(ConversationResponse, withAccess),
+    },
+  }, async (request) => ({
+    conversation: await conversations.assign(principal(request), request.params.id, request.body.agentId),
+  }));
 
   app.post('/api/conversations/:id/status', {
-    schema: { params: IdParams, body: Type.Object({ status: Status }) },
-  }, async (request) => {
-    const { id } = request.params as { id: string };
-    const { status } = request.body as { status: ConversationStatus };
-    return { conversation: await conversations.setStatus(principal(request), id, status) };
-  });
-}
+    schema: {
+      summary: 'Set the status: open, pending or resolved',
+      params: IdParams,
+      body: Type.Object({ status: ConversationStatus }),
+      response: responses(ConversationResponse, withAccess),
+    },
+  }, async (request) => ({
+    conversation: await conversations.setStatus(principal(request), request.params.id, request.body.status),
+  }));
+};

@@ -1,0 +1,120 @@
+// The REST API's shapes as TypeBox schemas: they validate requests, type the handlers (through the
+// type provider), serialise responses and will generate the OpenAPI document. The protocol's
+// TypeScript interfaces (protocol/) stay the clients' source; the checks at the bottom make the
+// compiler fail if a schema and its interface drift apart.
+import Type, { type Static, type TSchema } from 'typebox';
+import type * as protocol from '../../protocol/index.ts';
+import { errorCatalog, type ErrorCode } from '../../protocol/index.ts';
+
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const Id = Type.String({ format: 'uuid' });
+export const IdParams = Type.Object({ id: Type.String({ maxLength: 200 }) });
+
+export const ConversationStatus = Type.Enum(['open', 'pending', 'resolved']);
+export const AuthorKind = Type.Enum(['visitor', 'agent', 'system']);
+export const Availability = Type.Enum(['online', 'away', 'offline']);
+export const AgentRole = Type.Enum(['owner', 'admin', 'agent']);
+export const ConversationListView = Type.Enum(['unassigned', 'mine', 'all']);
+
+export const MessageView = Type.Object({
+  id: Type.String(),
+  conversationId: Type.String(),
+  seq: Type.Integer(),
+  clientId: Type.String(),
+  authorKind: AuthorKind,
+  authorId: Nullable(Type.String()),
+  authorName: Nullable(Type.String()),
+  body: Type.String(),
+  createdAt: Type.String({ format: 'date-time' }),
+});
+
+export const ConversationView = Type.Object({
+  id: Type.String(),
+  siteId: Type.String(),
+  visitorId: Type.String(),
+  visitorName: Type.String(),
+  assigneeId: Nullable(Type.String()),
+  status: ConversationStatus,
+  lastSeq: Type.Integer(),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+  lastMessage: Nullable(Type.Object({ body: Type.String(), authorKind: AuthorKind, createdAt: Type.String({ format: 'date-time' }) })),
+});
+
+export const AgentView = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  email: Type.String(),
+  role: AgentRole,
+  availability: Availability,
+});
+
+export const WidgetSettings = Type.Object({
+  title: Type.String(),
+  greeting: Type.String(),
+  color: Type.String(),
+  position: Type.Enum(['right', 'left']),
+});
+
+export const SiteView = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  publicKey: Type.String(),
+  allowedOrigins: Type.Array(Type.String()),
+  settings: WidgetSettings,
+});
+
+export const LoginResponse = Type.Object({ token: Type.String(), agent: AgentView });
+export const MeResponse = Type.Object({
+  agent: AgentView,
+  account: Type.Object({ id: Type.String(), name: Type.String() }),
+  sites: Type.Array(SiteView),
+});
+export const AgentListResponse = Type.Object({ agents: Type.Array(AgentView) });
+export const ConversationListResponse = Type.Object({ conversations: Type.Array(ConversationView) });
+export const ConversationResponse = Type.Object({ conversation: ConversationView });
+export const MessagePage = Type.Object({ messages: Type.Array(MessageView), hasMore: Type.Boolean() });
+export const WidgetSessionResponse = Type.Object({
+  token: Type.String(),
+  visitorId: Type.String(),
+  settings: WidgetSettings,
+  team: Type.Object({ online: Type.Boolean() }),
+});
+
+/** Every error answer: `code` is one of the catalog's (protocol/errors.ts). */
+export const ErrorBody = Type.Object({
+  statusCode: Type.Integer(),
+  code: Type.Enum(Object.keys(errorCatalog) as ErrorCode[]),
+  error: Type.String(),
+  message: Type.String(),
+});
+
+/**
+ * A route's responses: its success schema and the error body under each status its codes can
+ * answer with (from the catalog), so the generated document lists what a client must handle.
+ */
+export function responses<S extends TSchema>(success: S, codes: readonly ErrorCode[], status = 200) {
+  const errors: Record<number, typeof ErrorBody> = {};
+  for (const code of [...codes, 'VALIDATION_FAILED', 'RATE_LIMITED', 'UNAVAILABLE', 'INTERNAL'] as const) {
+    errors[errorCatalog[code].status] = ErrorBody;
+  }
+  return { ...errors, [status]: success } as Record<number, TSchema> & { [K in typeof status]: S };
+}
+
+/** The codes an agent-authenticated route can answer with before its handler runs. */
+export const AGENT_AUTH_CODES = ['AUTH_REQUIRED', 'AUTH_INVALID', 'TOKEN_EXPIRED'] as const satisfies readonly ErrorCode[];
+
+// ---- schemas and protocol interfaces say the same thing (a compile error otherwise) --------------
+
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const agree = <T extends true>(value: T) => value;
+agree<Same<Static<typeof MessageView>, protocol.MessageView>>(true);
+agree<Same<Static<typeof ConversationView>, protocol.ConversationView>>(true);
+agree<Same<Static<typeof AgentView>, protocol.AgentView>>(true);
+agree<Same<Static<typeof SiteView>, protocol.SiteView>>(true);
+agree<Same<Static<typeof MeResponse>, protocol.MeResponse>>(true);
+agree<Same<Static<typeof LoginResponse>, protocol.LoginResponse>>(true);
+agree<Same<Static<typeof WidgetSessionResponse>, protocol.WidgetSessionResponse>>(true);
+agree<Same<Static<typeof MessagePage>, protocol.MessagePage>>(true);
+agree<Same<Static<typeof ConversationListView>, protocol.ConversationListView>>(true);
