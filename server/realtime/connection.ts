@@ -27,7 +27,7 @@ type Principal =
   | { kind: 'visitor'; visitorId: string; siteId: string; accountId: string }
   /** `connectionId` names this connection in presence. */
   | { kind: 'agent'; agentId: string; accountId: string; name: string; connectionId: string };
-type AgentPrincipal = Extract<Principal, { kind: 'agent' }>;
+type ConnectedAgent = Extract<Principal, { kind: 'agent' }>;
 /** The codes that end a connection. */
 type ClosingCode = { [C in keyof typeof errorCatalog]: (typeof errorCatalog)[C] extends { close: number } ? C : never }[keyof typeof errorCatalog];
 
@@ -218,7 +218,7 @@ export class ClientConnection implements Subscriber, Pingable {
 
   private async readyAgent(session: AgentSession): Promise<ServerFrame> {
     const { agent } = session;
-    const principal: AgentPrincipal = {
+    const principal: ConnectedAgent = {
       kind: 'agent', agentId: agent.id, accountId: agent.accountId, name: agent.name, connectionId: randomUUID(),
     };
     this.session = principal;

@@ -6,7 +6,8 @@
 // An agent is online or away by choice while at least one of their console connections is open,
 // and offline once the last one closes; the choice survives reconnects. Connections are named, not
 // counted, so a shared backend can expire the entries of a node that died instead of keeping its
-// agents online forever.
+// agents online forever: each node refreshes the entries of the connections it added, and an entry
+// not refreshed in time is gone.
 import type { Availability } from '../../protocol/index.ts';
 
 /** What one call changed, as colleagues and visitors see it; null when they see no difference. */
