@@ -10,7 +10,10 @@ import { PROTOCOL, errorCatalog } from '../protocol/index.ts';
 import { AppError, errorBody, toAppError } from './errors.ts';
 import { MemoryBroker, type Broker } from './realtime/broker.ts';
 import { Hub } from './realtime/hub.ts';
+import { relayToClients } from './realtime/relay.ts';
 import { createServices, type Services } from './services/index.ts';
+import { DomainEvents } from './services/events.ts';
+import type { Presence } from './services/presence.ts';
 import { loadSecret } from './services/tokens.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { staticPlugin } from './plugins/static.ts';
@@ -32,6 +35,8 @@ export interface AppDeps {
   db: Db;
   /** Defaults to the in-memory broker (one node). */
   broker?: Broker;
+  /** Defaults to presence in memory (one node). */
+  presence?: Presence;
   distDir?: string;
 }
 
@@ -55,13 +60,17 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const broker = deps.broker ?? new MemoryBroker();
   const hub = new Hub(broker);
   const secret = await loadSecret(deps.db, config.secret);
+  const events = new DomainEvents((error, type) => app.log.error({ err: error, event: type }, 'event listener failed'));
   const services = createServices({
     db: deps.db,
-    publisher: hub,
+    events,
+    ...(deps.presence ? { presence: deps.presence } : {}),
     secret,
     config,
     onError: (error) => app.log.error({ err: error }, 'background task failed'),
   });
+  // Services announce; the sockets hear through the hub.
+  relayToClients(events, hub);
   app.decorate('services', services);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -115,7 +124,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   app.get('/healthz', () => ({ ok: true }));
 
   app.addHook('onClose', async () => {
-    await broker.close();
+    await Promise.all([broker.close(), services.presence.close()]);
   });
   return app;
 }

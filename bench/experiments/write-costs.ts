@@ -29,7 +29,7 @@ try {
   const pairs = (await seedPairs(database, conversations)).slice(0, writers);
   const product = await openDb({ url: database.url, maxConnections: 10 });
   const services = createServices({
-    db: product.db, publisher: { publish() {} }, secret: 'unused-by-the-write-path-'.padEnd(32, 'x'), config: testConfig(), onError: () => {},
+    db: product.db, secret: 'unused-by-the-write-path-'.padEnd(32, 'x'), config: testConfig(), onError: () => {},
   });
   // append is private; reaching it here isolates the transaction from the lookup before it.
   type Append = (conversationId: string, author: { kind: 'visitor'; id: string; name: null }, clientId: string, body: string) => Promise<unknown>;

@@ -65,7 +65,7 @@ export async function runWritePath(baseUrl: string, plan: WritePathPlan, log: (l
     // One conversation per writer, so writers do not queue on each other's row locks.
     const pairs = await seedPairs(database, plan.writers);
     const services = createServices({
-      db: product.db, publisher: { publish() {} }, secret: 'unused-by-the-write-path-'.padEnd(32, 'x'),
+      db: product.db, secret: 'unused-by-the-write-path-'.padEnd(32, 'x'),
       config: testConfig(), onError: () => {},
     });
     const variants = {

@@ -3,6 +3,7 @@
 // with its own writev; corking the TCP socket until the turn's I/O is handled merges them, and
 // every write is a system call (bench/: writev was a quarter of the server's busy time).
 import type { WebSocket } from 'ws';
+import { tcpSocketOf } from './socket-internals.ts';
 
 interface Corkable {
   cork(): void;
@@ -18,8 +19,7 @@ function uncorkAll(): void {
 
 /** Call before sending on `ws`: what is sent until the next check phase goes out together. */
 export function coalesceWrites(ws: WebSocket): void {
-  // ws has no public accessor for its net.Socket; `_socket` is where it keeps it.
-  const tcp = (ws as unknown as { _socket?: Corkable })._socket;
+  const tcp = tcpSocketOf(ws);
   if (!tcp || corked.has(tcp)) return;
   if (corked.size === 0) setImmediate(uncorkAll);
   tcp.cork();

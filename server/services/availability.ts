@@ -1,39 +1,38 @@
-// Agents coming and going: updates presence, tells colleagues and visitors, and hands waiting
-// conversations to an agent who just came online.
+// Agents coming and going: updates presence, announces what colleagues and visitors see change, and
+// hands waiting conversations to an agent who just came online.
 import type { Presence, PresenceChange } from './presence.ts';
 import type { Routing } from './routing.ts';
-import { channels, type Publisher } from '../realtime/hub.ts';
+import type { DomainEvents } from './events.ts';
 
 export class Availability {
   constructor(
     private readonly presence: Presence,
     private readonly routing: Routing,
-    private readonly publisher: Publisher,
+    private readonly events: DomainEvents,
     private readonly onError: (error: unknown) => void,
   ) {}
 
-  connected(agentId: string, accountId: string): Promise<void> {
-    return this.apply(this.presence.connect(agentId, accountId));
+  /** A console connection opened; `connectionId` names it until disconnected(). */
+  async connected(agentId: string, accountId: string, connectionId: string): Promise<void> {
+    return this.apply(await this.presence.connect(agentId, accountId, connectionId));
   }
 
-  disconnected(agentId: string): Promise<void> {
-    return this.apply(this.presence.disconnect(agentId));
+  async disconnected(agentId: string, connectionId: string): Promise<void> {
+    return this.apply(await this.presence.disconnect(agentId, connectionId));
   }
 
-  choose(agentId: string, availability: 'online' | 'away'): Promise<void> {
-    return this.apply(this.presence.choose(agentId, availability));
+  async choose(agentId: string, availability: 'online' | 'away'): Promise<void> {
+    return this.apply(await this.presence.choose(agentId, availability));
   }
 
   private async apply(change: PresenceChange | null): Promise<void> {
     if (!change) return;
-    this.publisher.publish([channels.account(change.accountId)],
-      { type: 'presence', agentId: change.agentId, availability: change.availability });
-    if (change.teamOnline !== undefined) {
-      this.publisher.publish([channels.team(change.accountId)], { type: 'team', online: change.teamOnline });
-    }
-    if (change.availability === 'online') {
+    const { accountId, agentId, availability } = change;
+    this.events.emit('agent.availability', { accountId, agentId, availability });
+    if (change.teamOnline !== undefined) this.events.emit('team.online', { accountId, online: change.teamOnline });
+    if (availability === 'online') {
       // Routing failures must not fail the agent's connection; they are logged and retried next time.
-      await this.routing.assignWaiting(change.accountId).catch(this.onError);
+      await this.routing.assignWaiting(accountId).catch(this.onError);
     }
   }
 }

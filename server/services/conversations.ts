@@ -1,12 +1,13 @@
 // Conversations as agents see them: listing, access checks, assignment and status. Every query is
 // scoped to the agent's account; another account's conversation is NOT_FOUND, never FORBIDDEN, so
-// ids cannot be probed.
+// ids cannot be probed. A visitor reaches only their own conversations. Changes are announced as
+// domain events (events.ts) with the conversation's new view.
 import { and, desc, eq, isNull, ne, type SQL } from 'drizzle-orm';
 import { schema, type Db } from '../../db/index.ts';
 import { pgErrorKind } from '../../db/errors.ts';
-import type { ConversationListView, ConversationStatus, ConversationView, MessagePage } from '../../protocol/index.ts';
+import type { ConversationListView, ConversationStatus, ConversationView, MessagePage, MessagesFrame } from '../../protocol/index.ts';
 import { AppError, notFound } from '../errors.ts';
-import { channels, type Publisher } from '../realtime/hub.ts';
+import type { DomainEventMap, DomainEvents } from './events.ts';
 import { conversationView, conversationViews, messagesAfter } from './views.ts';
 import { isUuid } from './ids.ts';
 import { LRUCache } from 'lru-cache';
@@ -14,26 +15,55 @@ import { LRUCache } from 'lru-cache';
 const { conversations, sites, agents } = schema;
 
 export interface AgentPrincipal { agentId: string; accountId: string }
+export interface VisitorPrincipal { visitorId: string; siteId: string; accountId: string }
 
 /** What never changes about a conversation: where it lives and whose it is. Safe to cache. */
 export interface ConversationRef { id: string; siteId: string; visitorId: string; accountId: string }
 
+type ConversationEventType = 'conversation.created' | 'conversation.assigned' | 'conversation.status';
+/** What an event of this type says besides the account and the conversation's view. */
+type ChangeDetail<K extends ConversationEventType> = Omit<DomainEventMap[K], 'accountId' | 'conversation'>;
+
 export class Conversations {
-  // Every message and typing frame of an agent checks its conversation's account: cached, since a
-  // conversation never moves. A deleted one still fails later, when the store finds no row.
+  // Every message, typing and sync frame checks who may touch its conversation: cached, since a
+  // conversation never changes account or visitor. A deleted one still fails later, when the store
+  // finds no row.
   private readonly refs = new LRUCache<string, ConversationRef>({ max: 50_000 });
 
-  constructor(private readonly db: Db, private readonly publisher: Publisher) {}
+  constructor(private readonly db: Db, private readonly events: DomainEvents) {}
 
   /** The conversation's fixed facts if it belongs to the agent's account; NOT_FOUND otherwise. */
   async refForAgent(agent: AgentPrincipal, conversationId: string): Promise<ConversationRef> {
-    const cached = this.refs.get(conversationId);
-    if (cached) {
-      if (cached.accountId !== agent.accountId) throw notFound('Conversation not found');
-      return cached;
-    }
-    const row = await this.requireForAgent(agent, conversationId);
-    const ref = { id: row.id, siteId: row.siteId, visitorId: row.visitorId, accountId: agent.accountId };
+    const ref = this.refs.get(conversationId) ?? await this.loadRef(conversationId);
+    if (!ref || ref.accountId !== agent.accountId) throw notFound('Conversation not found');
+    return ref;
+  }
+
+  /** The conversation's fixed facts if it is the visitor's own; NOT_FOUND otherwise. */
+  async refForVisitor(visitor: { visitorId: string }, conversationId: string): Promise<ConversationRef> {
+    const ref = this.refs.get(conversationId) ?? await this.loadRef(conversationId);
+    if (!ref || ref.visitorId !== visitor.visitorId) throw notFound('Conversation not found');
+    return ref;
+  }
+
+  /** Either check, by who is asking. */
+  refFor(who: AgentPrincipal | VisitorPrincipal, conversationId: string): Promise<ConversationRef> {
+    return 'agentId' in who ? this.refForAgent(who, conversationId) : this.refForVisitor(who, conversationId);
+  }
+
+  /** A conversation found by other means (a visitor connecting, a new one): its checks need no query. */
+  remember(ref: ConversationRef): void {
+    this.refs.set(ref.id, ref);
+  }
+
+  private async loadRef(conversationId: string): Promise<ConversationRef | null> {
+    if (!isUuid(conversationId)) return null;
+    const [ref] = await this.db
+      .select({ id: conversations.id, siteId: conversations.siteId, visitorId: conversations.visitorId, accountId: sites.accountId })
+      .from(conversations)
+      .innerJoin(sites, eq(sites.id, conversations.siteId))
+      .where(eq(conversations.id, conversationId));
+    if (!ref) return null;
     this.refs.set(conversationId, ref);
     return ref;
   }
@@ -61,10 +91,16 @@ export class Conversations {
     return conversationViews(this.db, and(...filters));
   }
 
-  /** A page of a conversation's messages after `afterSeq`, oldest first, if it is the agent's account's. */
-  async messagesAfter(agent: AgentPrincipal, conversationId: string, afterSeq: number, limit: number): Promise<MessagePage> {
-    const ref = await this.refForAgent(agent, conversationId);
+  /** A page of a conversation's messages after `afterSeq`, oldest first, if the asker may read it. */
+  async messagesAfter(who: AgentPrincipal | VisitorPrincipal, conversationId: string, afterSeq: number, limit: number): Promise<MessagePage> {
+    const ref = await this.refFor(who, conversationId);
     return messagesAfter(this.db, ref.id, afterSeq, limit);
+  }
+
+  /** The answer to a client's `sync`: the same page, named by the conversation's id as stored. */
+  async sync(who: AgentPrincipal | VisitorPrincipal, conversationId: string, afterSeq: number, limit: number): Promise<MessagesFrame> {
+    const ref = await this.refFor(who, conversationId);
+    return { type: 'messages', conversationId: ref.id, ...await messagesAfter(this.db, ref.id, afterSeq, limit) };
   }
 
   /** The conversation if it belongs to the agent's account; NOT_FOUND otherwise. */
@@ -89,7 +125,7 @@ export class Conversations {
   }
 
   async assign(agent: AgentPrincipal, conversationId: string, assigneeId: string | null): Promise<ConversationView> {
-    await this.requireForAgent(agent, conversationId);
+    const previous = await this.requireForAgent(agent, conversationId);
     if (assigneeId !== null) {
       const [assignee] = isUuid(assigneeId)
         ? await this.db.select({ id: agents.id }).from(agents)
@@ -99,11 +135,12 @@ export class Conversations {
     }
     await this.db.update(conversations).set({ assigneeId, updatedAt: new Date() })
       .where(eq(conversations.id, conversationId));
-    return this.announce(agent.accountId, conversationId);
+    return this.required(await this.announce('conversation.assigned', agent.accountId, conversationId,
+      { previousAssigneeId: previous.assigneeId }));
   }
 
   async setStatus(agent: AgentPrincipal, conversationId: string, status: ConversationStatus): Promise<ConversationView> {
-    await this.requireForAgent(agent, conversationId);
+    const previous = await this.requireForAgent(agent, conversationId);
     try {
       await this.db.update(conversations)
         .set({ status, updatedAt: new Date(), resolvedAt: status === 'resolved' ? new Date() : null })
@@ -115,14 +152,24 @@ export class Conversations {
       }
       throw error;
     }
-    return this.announce(agent.accountId, conversationId);
+    return this.required(await this.announce('conversation.status', agent.accountId, conversationId,
+      { previousStatus: previous.status }));
   }
 
-  /** Sends the conversation's current view to every agent of the account, and returns it. */
-  async announce(accountId: string, conversationId: string): Promise<ConversationView> {
-    const view = await conversationView(this.db, conversationId);
+  /**
+   * Emits the change with the conversation's view as it is now, and returns the view (null, and no
+   * event, when the conversation was deleted meanwhile).
+   */
+  async announce<K extends ConversationEventType>(type: K, accountId: string, conversationId: string,
+    detail: ChangeDetail<K>): Promise<ConversationView | null> {
+    const conversation = await conversationView(this.db, conversationId);
+    // The cast: TypeScript cannot see that spreading Omit<E, keys> and adding the keys back gives E.
+    if (conversation) this.events.emit(type, { ...detail, accountId, conversation } as DomainEventMap[K]);
+    return conversation;
+  }
+
+  private required(view: ConversationView | null): ConversationView {
     if (!view) throw notFound('Conversation not found');
-    this.publisher.publish([channels.account(accountId)], { type: 'conversation', conversation: view });
     return view;
   }
 }

@@ -66,7 +66,7 @@ export class Identity {
       token: await this.tokens.signVisitor(visitor.id, site.id),
       visitorId: visitor.id,
       settings: site.widgetSettings,
-      team: { online: this.presence.teamOnline(site.accountId) },
+      team: { online: await this.presence.teamOnline(site.accountId) },
     };
   }
 
@@ -77,7 +77,7 @@ export class Identity {
     if (!agent || !valid) throw new AppError('INVALID_CREDENTIALS', 'Wrong email or password');
     return {
       token: await this.tokens.signAgent(agent.id, agent.accountId),
-      agent: toAgentView(agent, this.presence.availability(agent.id)),
+      agent: toAgentView(agent, await this.presence.availability(agent.id)),
     };
   }
 
@@ -85,7 +85,7 @@ export class Identity {
   async renewAgent(agent: schema.Agent): Promise<LoginResponse> {
     return {
       token: await this.tokens.signAgent(agent.id, agent.accountId),
-      agent: toAgentView(agent, this.presence.availability(agent.id)),
+      agent: toAgentView(agent, await this.presence.availability(agent.id)),
     };
   }
 

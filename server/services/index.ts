@@ -1,9 +1,11 @@
-// Wires the services together. Plain TypeScript: nothing here knows about HTTP or sockets.
+// Wires the services together. Plain TypeScript: nothing here knows about HTTP or sockets. The
+// database stays inside: callers (REST routes, the gateway) reach it only through a service.
 import type { Db } from '../../db/index.ts';
 import type { Config } from '../config.ts';
-import type { Publisher } from '../realtime/hub.ts';
+import { DomainEvents } from './events.ts';
 import { Tokens } from './tokens.ts';
-import { Presence } from './presence.ts';
+import type { Presence } from './presence.ts';
+import { MemoryPresence } from './presence-memory.ts';
 import { Routing } from './routing.ts';
 import { Conversations } from './conversations.ts';
 import { Messages } from './messages.ts';
@@ -11,9 +13,11 @@ import { MessageStore } from './message-store.ts';
 import { Identity } from './identity.ts';
 import { Availability } from './availability.ts';
 import { Team } from './team.ts';
+import { Snapshots } from './snapshots.ts';
 
 export interface Services {
-  db: Db;
+  /** What the services announce; subscribe here (realtime/relay.ts does, for the sockets). */
+  events: DomainEvents;
   tokens: Tokens;
   presence: Presence;
   identity: Identity;
@@ -22,22 +26,29 @@ export interface Services {
   messages: Messages;
   availability: Availability;
   team: Team;
+  snapshots: Snapshots;
 }
 
 export function createServices(deps: {
   db: Db;
-  publisher: Publisher;
   secret: string;
   config: Config;
   onError: (error: unknown) => void;
+  /** Defaults to an emitter nobody listens to yet. */
+  events?: DomainEvents;
+  /** Defaults to presence in this process's memory (one node). */
+  presence?: Presence;
 }): Services {
-  const { db, publisher, config } = deps;
+  const { db, config } = deps;
+  const events = deps.events ?? new DomainEvents(deps.onError);
+  const presence = deps.presence ?? new MemoryPresence();
   const tokens = new Tokens(deps.secret);
-  const presence = new Presence();
-  const routing = new Routing(db, presence, publisher);
-  const conversations = new Conversations(db, publisher);
-  const messages = new Messages(db, publisher, routing, conversations, config.maxMessageLength, new MessageStore(db));
+  const conversations = new Conversations(db, events);
+  const routing = new Routing(db, presence, conversations);
+  const messages = new Messages(db, events, routing, conversations, config.maxMessageLength, new MessageStore(db));
   const identity = new Identity(db, tokens, presence);
-  const availability = new Availability(presence, routing, publisher, deps.onError);
-  return { db, tokens, presence, identity, routing, conversations, messages, availability, team: new Team(db, presence) };
+  const availability = new Availability(presence, routing, events, deps.onError);
+  const team = new Team(db, presence);
+  const snapshots = new Snapshots(db, presence, conversations, messages, team);
+  return { events, tokens, presence, identity, routing, conversations, messages, availability, team, snapshots };
 }

@@ -1,21 +1,20 @@
 // Sending messages: which conversation, who may write there, and who hears about it. Storage is
 // message-store.ts, the heart of "nothing lost, nothing doubled": the next per-conversation seq
 // with no gaps, and a resend of a known clientId answered with the stored message. Callers
-// acknowledge only after this returns, i.e. after commit.
+// acknowledge only after this returns, i.e. after commit; a new message is then announced as a
+// `message.created` event.
 import { schema, type Db } from '../../db/index.ts';
 import type { MessageView } from '../../protocol/index.ts';
 import { AppError, notFound } from '../errors.ts';
-import { channels, type Publisher } from '../realtime/hub.ts';
 import type { Routing } from './routing.ts';
-import type { AgentPrincipal, Conversations } from './conversations.ts';
+import type { AgentPrincipal, Conversations, VisitorPrincipal } from './conversations.ts';
 import { latestConversationOf } from './conversations.ts';
+import type { Author, DomainEvents } from './events.ts';
 import { toMessageView } from './views.ts';
 import { LRUCache } from 'lru-cache';
 import type { Appended, MessageStore } from './message-store.ts';
 
 const { conversations } = schema;
-
-export interface VisitorPrincipal { visitorId: string; siteId: string; accountId: string }
 
 export interface Sent {
   message: MessageView;
@@ -23,13 +22,10 @@ export interface Sent {
   duplicate: boolean;
 }
 
-export interface Author { kind: 'visitor' | 'agent'; id: string; name: string | null }
-
-
 export class Messages {
   constructor(
     private readonly db: Db,
-    private readonly publisher: Publisher,
+    private readonly events: DomainEvents,
     private readonly routing: Routing,
     private readonly conversations: Conversations,
     private readonly maxLength: number,
@@ -53,9 +49,12 @@ export class Messages {
       return this.append(conversation.id, author, clientId, text);
     });
     if (!sent.duplicate) {
-      this.publisher.publish([channels.account(visitor.accountId), channels.visitor(visitor.visitorId)],
-        { type: 'message', message: sent.message });
-      if (sent.before && sent.before.status !== 'open') await this.conversations.announce(visitor.accountId, conversation.id);
+      this.events.emit('message.created',
+        { accountId: visitor.accountId, siteId: visitor.siteId, visitorId: visitor.visitorId, message: sent.message });
+      if (sent.before && sent.before.status !== 'open') {
+        await this.conversations.announce('conversation.status', visitor.accountId, conversation.id,
+          { previousStatus: sent.before.status });
+      }
     }
     return sent;
   }
@@ -66,20 +65,23 @@ export class Messages {
     const conversation = await this.conversations.refForAgent(agent, conversationId);
     const sent = await this.append(conversation.id, { kind: 'agent', id: agent.agentId, name: agent.name }, clientId, text);
     if (!sent.duplicate) {
-      this.publisher.publish([channels.account(agent.accountId), channels.visitor(conversation.visitorId)],
-        { type: 'message', message: sent.message });
-      if (sent.before && sent.before.assigneeId === null) await this.conversations.announce(agent.accountId, conversation.id);
+      this.events.emit('message.created',
+        { accountId: agent.accountId, siteId: conversation.siteId, visitorId: conversation.visitorId, message: sent.message });
+      if (sent.before && sent.before.assigneeId === null) {
+        await this.conversations.announce('conversation.assigned', agent.accountId, conversation.id, { previousAssigneeId: null });
+      }
     }
     return sent;
   }
 
-  /** Typing is relayed, never stored: to the agents of the account, and to the visitor's tabs. */
-  publishTyping(accountId: string, conversation: { id: string; visitorId: string }, author: Author, typing: boolean): void {
-    const targets = [channels.account(accountId)];
-    if (author.kind === 'agent') targets.push(channels.visitor(conversation.visitorId));
-    this.publisher.publish(targets, {
-      type: 'typing', conversationId: conversation.id, authorKind: author.kind, authorId: author.id, authorName: author.name, typing,
-    });
+  /** Typing is announced, never stored, in a conversation the author may write to. */
+  async typing(who: VisitorPrincipal | (AgentPrincipal & { name: string }), conversationId: string, typing: boolean): Promise<void> {
+    const ref = await this.conversations.refFor(who, conversationId);
+    const author: Author = 'agentId' in who
+      ? { kind: 'agent', id: who.agentId, name: who.name }
+      : { kind: 'visitor', id: who.visitorId, name: null };
+    this.events.emit('typing',
+      { accountId: ref.accountId, siteId: ref.siteId, visitorId: ref.visitorId, conversationId: ref.id, author, typing });
   }
 
   private checkBody(body: string): string {
@@ -122,8 +124,9 @@ export class Messages {
       if (!winner) throw new AppError('INTERNAL', 'Conversation vanished');
       return winner;
     }
-    const assignee = await this.routing.routeConversation(created.id, visitor.accountId);
-    if (!assignee) await this.conversations.announce(visitor.accountId, created.id);
+    this.conversations.remember({ id: created.id, siteId: created.siteId, visitorId: created.visitorId, accountId: visitor.accountId });
+    await this.routing.routeConversation(created.id, visitor.accountId);
+    await this.conversations.announce('conversation.created', visitor.accountId, created.id, {});
     return created;
   }
 

@@ -1,13 +1,16 @@
-// Who is online, on this node. An agent is online or away by choice while at least one console
-// connection is open, and offline when the last one closes. The choice survives reconnects.
+// Who is online: which agents have a console open, and with which availability. An interface with
+// one implementation per backend, like the broker: presence-memory.ts holds it in this process (one
+// node); a shared store (Redis) lets several nodes agree. Every method returns a Promise because a
+// shared backend answers over the network (centrifuge's presence.go + presence_memory.go).
+//
+// An agent is online or away by choice while at least one of their console connections is open,
+// and offline once the last one closes; the choice survives reconnects. Connections are named, not
+// counted, so a shared backend can expire the entries of a node that died instead of keeping its
+// agents online forever: each node refreshes the entries of the connections it added, and an entry
+// not refreshed in time is gone.
 import type { Availability } from '../../protocol/index.ts';
 
-interface AgentPresence {
-  accountId: string;
-  connections: number;
-  chosen: 'online' | 'away';
-}
-
+/** What one call changed, as colleagues and visitors see it; null when they see no difference. */
 export interface PresenceChange {
   agentId: string;
   accountId: string;
@@ -16,64 +19,18 @@ export interface PresenceChange {
   teamOnline?: boolean;
 }
 
-export class Presence {
-  private readonly agents = new Map<string, AgentPresence>();
-  private readonly onlineByAccount = new Map<string, Set<string>>();
-
-  availability(agentId: string): Availability {
-    const agent = this.agents.get(agentId);
-    if (!agent || agent.connections === 0) return 'offline';
-    return agent.chosen;
-  }
-
-  onlineAgents(accountId: string): string[] {
-    return [...(this.onlineByAccount.get(accountId) ?? [])];
-  }
-
-  teamOnline(accountId: string): boolean {
-    return (this.onlineByAccount.get(accountId)?.size ?? 0) > 0;
-  }
-
-  connect(agentId: string, accountId: string): PresenceChange | null {
-    let agent = this.agents.get(agentId);
-    if (!agent) {
-      agent = { accountId, connections: 0, chosen: 'online' };
-      this.agents.set(agentId, agent);
-    }
-    return this.update(agentId, agent, () => { agent.connections += 1; });
-  }
-
-  disconnect(agentId: string): PresenceChange | null {
-    const agent = this.agents.get(agentId);
-    if (!agent || agent.connections === 0) return null;
-    return this.update(agentId, agent, () => { agent.connections -= 1; });
-  }
-
-  choose(agentId: string, chosen: 'online' | 'away'): PresenceChange | null {
-    const agent = this.agents.get(agentId);
-    if (!agent) return null;
-    return this.update(agentId, agent, () => { agent.chosen = chosen; });
-  }
-
-  private update(agentId: string, agent: AgentPresence, mutate: () => void): PresenceChange | null {
-    const before = this.availability(agentId);
-    const teamBefore = this.teamOnline(agent.accountId);
-    mutate();
-    const after = this.availability(agentId);
-    if (before === after) return null;
-    let online = this.onlineByAccount.get(agent.accountId);
-    if (!online) {
-      online = new Set();
-      this.onlineByAccount.set(agent.accountId, online);
-    }
-    if (after === 'online') online.add(agentId);
-    else online.delete(agentId);
-    const teamAfter = online.size > 0;
-    return {
-      agentId,
-      accountId: agent.accountId,
-      availability: after,
-      ...(teamAfter !== teamBefore ? { teamOnline: teamAfter } : {}),
-    };
-  }
+export interface Presence {
+  /** A console connection of the agent opened. `connectionId` is unique across nodes. */
+  connect(agentId: string, accountId: string, connectionId: string): Promise<PresenceChange | null>;
+  /** That connection closed; unknown connections change nothing. */
+  disconnect(agentId: string, connectionId: string): Promise<PresenceChange | null>;
+  /** The agent picks online or away; an agent with no connection is not known and changes nothing. */
+  choose(agentId: string, chosen: 'online' | 'away'): Promise<PresenceChange | null>;
+  availability(agentId: string): Promise<Availability>;
+  /** The availability of each agent, in the order given: one round trip for a whole team. */
+  availabilities(agentIds: readonly string[]): Promise<Availability[]>;
+  /** The agents of the account who are online (not away), in no particular order. */
+  onlineAgents(accountId: string): Promise<string[]>;
+  teamOnline(accountId: string): Promise<boolean>;
+  close(): Promise<void>;
 }

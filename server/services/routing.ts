@@ -3,9 +3,7 @@
 import { and, asc, count, eq, inArray, isNull, ne } from 'drizzle-orm';
 import { schema, type Db } from '../../db/index.ts';
 import type { Presence } from './presence.ts';
-import type { Publisher } from '../realtime/hub.ts';
-import { channels } from '../realtime/hub.ts';
-import { conversationView } from './views.ts';
+import type { Conversations } from './conversations.ts';
 
 const { conversations, sites } = schema;
 
@@ -13,11 +11,11 @@ export class Routing {
   constructor(
     private readonly db: Db,
     private readonly presence: Presence,
-    private readonly publisher: Publisher,
+    private readonly conversations: Conversations,
   ) {}
 
   async pickAgent(accountId: string): Promise<string | null> {
-    const online = this.presence.onlineAgents(accountId);
+    const online = await this.presence.onlineAgents(accountId);
     if (online.length <= 1) return online[0] ?? null;
     const loads = await this.db
       .select({ agentId: conversations.assigneeId, open: count() })
@@ -31,7 +29,10 @@ export class Routing {
     return candidates[Math.floor(Math.random() * candidates.length)] ?? null;
   }
 
-  /** Assigns an unassigned conversation if someone is online; returns the assignee or null. */
+  /**
+   * Assigns an unassigned conversation if someone is online; returns the assignee or null. The caller
+   * announces it: a new conversation is announced once, already routed.
+   */
   async routeConversation(conversationId: string, accountId: string): Promise<string | null> {
     const agentId = await this.pickAgent(accountId);
     if (!agentId) return null;
@@ -40,9 +41,7 @@ export class Routing {
       .set({ assigneeId: agentId, updatedAt: new Date() })
       .where(and(eq(conversations.id, conversationId), isNull(conversations.assigneeId)))
       .returning({ id: conversations.id });
-    if (updated.length === 0) return null;
-    await this.announce(conversationId, accountId);
-    return agentId;
+    return updated.length === 0 ? null : agentId;
   }
 
   /** Called when an agent comes online: hands out the conversations that waited, oldest first. */
@@ -56,14 +55,11 @@ export class Routing {
       .limit(500);
     let assigned = 0;
     for (const { id } of waiting) {
-      if (await this.routeConversation(id, accountId)) assigned += 1;
-      else if (!this.presence.teamOnline(accountId)) break;
+      if (await this.routeConversation(id, accountId)) {
+        assigned += 1;
+        await this.conversations.announce('conversation.assigned', accountId, id, { previousAssigneeId: null });
+      } else if (!await this.presence.teamOnline(accountId)) break;
     }
     return assigned;
-  }
-
-  private async announce(conversationId: string, accountId: string): Promise<void> {
-    const view = await conversationView(this.db, conversationId);
-    if (view) this.publisher.publish([channels.account(accountId)], { type: 'conversation', conversation: view });
   }
 }

@@ -10,12 +10,13 @@ export class Team {
   constructor(private readonly db: Db, private readonly presence: Presence) {}
 
   async me(agent: schema.Agent): Promise<MeResponse> {
-    const [[account], sites] = await Promise.all([
+    const [[account], sites, availability] = await Promise.all([
       this.db.select().from(schema.accounts).where(eq(schema.accounts.id, agent.accountId)),
       this.db.select().from(schema.sites).where(eq(schema.sites.accountId, agent.accountId)),
+      this.presence.availability(agent.id),
     ]);
     return {
-      agent: toAgentView(agent, this.presence.availability(agent.id)),
+      agent: toAgentView(agent, availability),
       account: { id: agent.accountId, name: account?.name ?? '' },
       sites: sites.map(toSiteView),
     };
@@ -23,6 +24,7 @@ export class Team {
 
   async agents(accountId: string): Promise<AgentView[]> {
     const agents = await this.db.select().from(schema.agents).where(eq(schema.agents.accountId, accountId));
-    return agents.map((agent) => toAgentView(agent, this.presence.availability(agent.id)));
+    const availabilities = await this.presence.availabilities(agents.map((agent) => agent.id));
+    return agents.map((agent, i) => toAgentView(agent, availabilities[i] ?? 'offline'));
   }
 }

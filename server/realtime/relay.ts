@@ -1,0 +1,35 @@
+// Domain events → frames for the sockets. The services announce what happened (services/events.ts);
+// this decides who hears it: agents of the account, the visitor's tabs, or every visitor of the
+// account's sites. The hub serialises each frame once and the broker carries it to every node.
+import type { DomainEventMap, DomainEvents } from '../services/events.ts';
+import { channels, type Publisher } from './hub.ts';
+
+export function relayToClients(events: DomainEvents, hub: Publisher): void {
+  events.on('message.created', ({ accountId, visitorId, message }) => {
+    hub.publish([channels.account(accountId), channels.visitor(visitorId)], { type: 'message', message });
+  });
+
+  // Created, assigned or with a new status: agents get the conversation's new view, visitors nothing.
+  const conversationChanged = ({ accountId, conversation }: DomainEventMap['conversation.created']) => {
+    hub.publish([channels.account(accountId)], { type: 'conversation', conversation });
+  };
+  events.on('conversation.created', conversationChanged);
+  events.on('conversation.assigned', conversationChanged);
+  events.on('conversation.status', conversationChanged);
+
+  // Agents see everyone typing; a visitor sees only agents (their own typing is theirs).
+  events.on('typing', ({ accountId, visitorId, conversationId, author, typing }) => {
+    const targets = [channels.account(accountId)];
+    if (author.kind === 'agent') targets.push(channels.visitor(visitorId));
+    hub.publish(targets, {
+      type: 'typing', conversationId, authorKind: author.kind, authorId: author.id, authorName: author.name, typing,
+    });
+  });
+
+  events.on('agent.availability', ({ accountId, agentId, availability }) => {
+    hub.publish([channels.account(accountId)], { type: 'presence', agentId, availability });
+  });
+  events.on('team.online', ({ accountId, online }) => {
+    hub.publish([channels.team(accountId)], { type: 'team', online });
+  });
+}
