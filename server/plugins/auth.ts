@@ -4,14 +4,14 @@ import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../errors.ts';
 import type { Services } from '../services/index.ts';
-import type { schema } from '../../db/index.ts';
+import type { AgentSession } from '../services/identity.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
     requireAgent: (request: FastifyRequest) => Promise<void>;
   }
   interface FastifyRequest {
-    agent: schema.Agent | null;
+    agent: AgentSession['agent'] | null;
   }
 }
 

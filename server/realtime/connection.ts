@@ -198,7 +198,18 @@ export class ClientConnection implements Subscriber, Pingable {
       return this.close('ORIGIN_NOT_ALLOWED');
     }
     this.pending = [];
-    const ready = session.kind === 'visitor' ? await this.readyVisitor(session) : await this.readyAgent(session);
+    let ready: ServerFrame;
+    try {
+      ready = session.kind === 'visitor' ? await this.readyVisitor(session) : await this.readyAgent(session);
+    } catch (error) {
+      // Without its snapshot the connection cannot start, and frames held for `ready` would wait
+      // for good: say why and close, so the client reconnects and tries again.
+      this.pending = null;
+      const appError = toAppError(error);
+      if (appError.code === 'INTERNAL') this.log.error({ err: error }, 'ready failed');
+      this.sendError(appError.code, appError.message);
+      return this.close('UNAVAILABLE');
+    }
     // Stop holding before sending ready, or ready would queue behind the frames held for it.
     const held = this.pending ?? [];
     this.pending = null;
