@@ -59,13 +59,12 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** Builds only when a bundle is missing or older than its sources (or the protocol they share). */
+/** Builds only when a bundle is missing or older than its sources (or the protocol and client core they share). */
 export async function ensureBundles(): Promise<void> {
   const outputs = [join(distDir, 'widget.js'), join(distDir, 'console/app.js'), join(distDir, 'console/index.html')];
   if (outputs.every(existsSync)) {
     const built = Math.min(...outputs.map((f) => statSync(f).mtimeMs));
-    const sources = Math.max(newestMtime(join(root, 'widget')), newestMtime(join(root, 'console')),
-      statSync(join(root, 'server/protocol.ts')).mtimeMs);
+    const sources = Math.max(...['widget', 'console', 'protocol', 'client'].map((dir) => newestMtime(join(root, dir))));
     if (built >= sources) return;
   }
   await buildBundles();
