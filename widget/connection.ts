@@ -1,7 +1,8 @@
 // The widget's WebSocket: connects with the visitor token as a subprotocol, reconnects with backoff,
 // refreshes the token when the server says so, and stops for good when the server says trying again
 // cannot help. What the frames mean is the chat's business (chat.ts); this file only moves them.
-import { PROTOCOL, WS_PATH, afterClose, codeOfClose, watchLiveness } from '../protocol/index.ts';
+import { PROTOCOL, WS_PATH, afterClose, codeOfClose } from '../protocol/index.ts';
+import { watchLiveness } from '../client/liveness.ts';
 import type { ClientFrame, ServerFrame } from '../protocol/index.ts';
 
 /** Exponential backoff with "equal jitter", so a server restart is not met by every widget at once. */

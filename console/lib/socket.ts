@@ -2,7 +2,8 @@
 // backoff and jitter as long as the close code says trying again can help, and owns the outbox —
 // replies waiting for their `ack`. The outbox is sent one reply at a time, in order, and resent
 // with the same clientId after a reconnect; the server acknowledges a duplicate without storing it.
-import { PROTOCOL, WS_PATH, afterClose, isTemporary, watchLiveness } from '../../protocol/index.ts';
+import { PROTOCOL, WS_PATH, afterClose, isTemporary } from '../../protocol/index.ts';
+import { watchLiveness } from '../../client/liveness.ts';
 import type { AckFrame, PresenceSetFrame, SendFrame, ServerFrame, SyncFrame, TypingFrame } from '../../protocol/index.ts';
 import { readJson, writeJson } from './storage.ts';
 
