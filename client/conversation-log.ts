@@ -49,6 +49,9 @@ function indexAfter(messages: readonly Sequenced[], seq: number): number {
 
 export type SyncReason = 'resume' | 'page' | 'repair';
 
+export const GAP_REPAIR_MS = 1_000;
+export const SYNC_TIMEOUT_MS = 10_000;
+
 export interface ConversationLogOptions {
   /** Sends `sync { conversationId, afterSeq }`; false when it could not be sent (not connected). */
   requestSync(afterSeq: number, reason: SyncReason): boolean;
@@ -143,12 +146,12 @@ export class ConversationLog {
     this.stop();
     this.awaitingPage = this.options.requestSync(afterSeq, reason);
     // Not connected: the next `ready` resumes, nothing to watch until then.
-    if (this.awaitingPage) this.repairAfter(this.options.syncTimeoutMs ?? 10_000);
+    if (this.awaitingPage) this.repairAfter(this.options.syncTimeoutMs ?? SYNC_TIMEOUT_MS);
   }
 
   private watchGap(): void {
     const gapOpen = (this.held[this.held.length - 1]?.seq ?? 0) > this.contiguous;
-    if (gapOpen && this.repairTimer === undefined) this.repairAfter(this.options.gapRepairMs ?? 1_000);
+    if (gapOpen && this.repairTimer === undefined) this.repairAfter(this.options.gapRepairMs ?? GAP_REPAIR_MS);
     else if (!gapOpen && !this.awaitingPage) this.stop();
   }
 
