@@ -190,25 +190,9 @@ export interface ConversationResponse { conversation: ConversationView }
 /** GET /api/agents */
 export interface AgentListResponse { agents: AgentView[] }
 
-// ---- client liveness -------------------------------------------------------------------------
+// ---- client liveness (watched by client/liveness.ts) ---------------------------------------------
 
 /** Clients send `ping` after this long without any frame from the server… */
 export const PING_AFTER_IDLE_MS = 15_000;
 /** …and give the connection up for dead (and reconnect) after this long without any. */
 export const DEAD_AFTER_IDLE_MS = 40_000;
-
-/**
- * Watches a client's connection for a silent server: browsers cannot see WebSocket pings, and a
- * half-open TCP connection can look open for minutes. Call `heard()` on every frame received.
- */
-export function watchLiveness(ping: () => void, dead: () => void): { heard(): void; stop(): void } {
-  let lastHeard = Date.now();
-  const timer = setInterval(() => {
-    const idle = Date.now() - lastHeard;
-    if (idle >= DEAD_AFTER_IDLE_MS) {
-      clearInterval(timer);
-      dead();
-    } else if (idle >= PING_AFTER_IDLE_MS) ping();
-  }, PING_AFTER_IDLE_MS / 3);
-  return { heard: () => { lastHeard = Date.now(); }, stop: () => clearInterval(timer) };
-}

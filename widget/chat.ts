@@ -1,15 +1,17 @@
-// The widget's state and what the visitor can do with it. It speaks the protocol over a Connection,
-// keeps undelivered messages in a persisted outbox, and tells the UI when anything changed.
-import { ErrorCodes, MAX_MESSAGE_LENGTH, isTemporary } from '../protocol/index.ts';
+// The widget's state and what the visitor can do with it. The protocol's client half lives in client/:
+// a Connection moves frames, an Outbox delivers what the visitor writes, a ConversationLog holds the
+// conversation in seq order. This file wires them to the page, the session and the UI.
+import { ErrorCodes, MAX_MESSAGE_LENGTH } from '../protocol/index.ts';
 import type {
-  ClientFrame, ErrorFrame, MessageView, ServerFrame, VisitorReady, WidgetSessionResponse, WidgetSettings,
+  AckFrame, ClientFrame, MessageView, ServerFrame, VisitorReady, WidgetSessionResponse, WidgetSettings,
 } from '../protocol/index.ts';
-import { Connection, backoffDelay } from './connection.ts';
+import { backoffDelay } from '../client/backoff.ts';
+import { Connection, socketUrl } from '../client/connection.ts';
+import { ConversationLog } from '../client/conversation-log.ts';
+import { Outbox, messageFromAck, type OutboxItem } from '../client/outbox.ts';
 import { requestSession } from './session.ts';
 import type { SafeStorage } from './storage.ts';
-import {
-  acknowledge, highestSeq, mergeMessages, pendingEntries, pendingEntry, setStatus, type Entry,
-} from './transcript.ts';
+import { transcriptEntries, type Entry } from './transcript.ts';
 import { warnOnce } from './warn.ts';
 
 export interface ChatState {
@@ -33,14 +35,15 @@ export interface ChatOptions {
   onUnmount: () => void;
 }
 
-interface OutboxItem { clientId: string; body: string }
 interface SeenMark { conversationId: string; seq: number }
 
 const TYPING_REPEAT_MS = 2_000;
 const TYPING_IDLE_MS = 3_000;
 /** Clears an agent's typing indicator whose `typing: false` got lost. */
 const TYPING_EXPIRY_MS = 10_000;
-const DEFAULT_RETRY_MS = 2_000;
+/** A mobile browser often kills a background tab's socket without telling the page. */
+const LONG_HIDDEN_MS = 30_000;
+const SESSION_BACKOFF = { firstMs: 1_000, capMs: 30_000 };
 /** Storage keys, under the per-site namespace. */
 const TOKEN = 'token', VISITOR = 'visitor', CONVERSATION = 'conversation', OUTBOX = 'outbox', SEEN = 'seen';
 /** Close reasons after which this page may not show the widget at all. */
@@ -57,10 +60,15 @@ export class Chat {
   };
   private readonly listeners = new Set<() => void>();
   private readonly storage: SafeStorage;
+  private readonly outbox: Outbox;
   private token: string | null;
-  private conversationId: string | null;
+  private conversationId: string | null = null;
+  private log: ConversationLog | null = null;
   private seenSeq: number | null = null;
   private connection: Connection | null = null;
+  private unwatchPage: (() => void) | null = null;
+  /** The connection gave up for good: pending messages show as failed until the visitor retries. */
+  private connectionLost = false;
   private hasSession = false;
   private stopped = false;
   /** Someone asked for the socket (panel opened, message written) before the session was in. */
@@ -69,15 +77,21 @@ export class Chat {
   private typingIdleTimer: ReturnType<typeof setTimeout> | undefined;
   private typingExpiryTimer: ReturnType<typeof setTimeout> | undefined;
   private typingAgentId: string | null = null;
-  /** The message sent and not yet answered. One at a time, so messages are stored in the order written. */
-  private inFlight: string | null = null;
 
   constructor(private readonly options: ChatOptions) {
     this.storage = options.storage;
     this.token = this.storage.get<string>(TOKEN);
-    this.conversationId = this.storage.get<string>(CONVERSATION);
-    this.seenSeq = this.loadSeenSeq();
-    this.state.entries = this.storedOutbox().map((item) => pendingEntry(item.clientId, item.body));
+    this.outbox = new Outbox({
+      storage: this.storage,
+      key: OUTBOX,
+      transport: { send: (frame) => this.sendFrame(frame) },
+      // The server would refuse such a message again (too long, forbidden…): forget it once the page goes.
+      persistFailed: false,
+      onChange: () => this.showTranscript(),
+      onAcknowledged: (item, ack) => this.acknowledged(item, ack),
+    });
+    this.adoptConversation(this.storage.get<string>(CONVERSATION));
+    this.showTranscript();
   }
 
   subscribe(listener: () => void): () => void {
@@ -90,9 +104,7 @@ export class Chat {
     // A conversation survives the session only when the stored token still named the same visitor.
     // Such a returning visitor (or one with words still to deliver) gets replies live; anyone else
     // gets a socket only once they open the panel.
-    if (this.conversationId || pendingEntries(this.state.entries).length || this.socketWanted) {
-      this.connect();
-    }
+    if (this.conversationId || this.outbox.items.length || this.socketWanted) this.connect();
   }
 
   setOpen(open: boolean): void {
@@ -105,21 +117,15 @@ export class Chat {
   send(text: string): boolean {
     const body = text.trim();
     if (!body || body.length > MAX_MESSAGE_LENGTH || this.stopped) return false;
-    const item: OutboxItem = { clientId: newClientId(), body };
-    this.changeStoredOutbox((stored) => [...stored, item]);
-    this.update({ entries: [...this.state.entries, pendingEntry(item.clientId, body)] });
+    this.outbox.add(body);
     this.stopTyping();
-    this.pump();
+    this.connect();
     return true;
   }
 
   retry(clientId: string): void {
-    const entry = this.state.entries.find((candidate) => candidate.seq === null && candidate.clientId === clientId);
-    if (!entry) return;
-    const item = { clientId, body: entry.body };
-    this.changeStoredOutbox((stored) => [...stored.filter((other) => other.clientId !== clientId), item]);
-    this.update({ entries: setStatus(this.state.entries, clientId, 'sending') });
-    this.pump();
+    this.outbox.retry(clientId);
+    this.connect();
   }
 
   /** Call on every keystroke in the composer; the chat decides what reaches the wire. */
@@ -145,7 +151,7 @@ export class Chat {
         this.shutDown(result.message ? `${result.code}: ${result.message}` : result.code);
         return false;
       }
-      await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, 1_000)));
+      await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, SESSION_BACKOFF)));
     }
   }
 
@@ -168,35 +174,67 @@ export class Chat {
   private connect(): void {
     this.socketWanted = true;
     if (this.connection || !this.hasSession || this.stopped) return;
-    this.connection = new Connection({
-      base: this.options.base,
+    if (this.connectionLost) {
+      this.connectionLost = false;
+      this.showTranscript();
+    }
+    const connection = new Connection({
+      url: socketUrl(this.options.base),
       token: () => this.token ?? '',
-      refreshToken: async () => ((await this.establishSession()) ? this.token : null),
+      openSocket: (url, protocols) => new WebSocket(url, protocols),
+      renewToken: () => this.establishSession(),
       onFrame: (frame) => this.receiveFrame(frame),
-      onWake: () => this.catchUp(),
       onStop: (reason) => this.connectionStopped(reason),
     });
-    this.connection.start();
+    this.connection = connection;
+    this.unwatchPage = this.watchPage(connection);
+    connection.start();
+  }
+
+  /** Back online, or back in a tab hidden long enough for the socket to have died unnoticed. */
+  private watchPage(connection: Connection): () => void {
+    let hiddenSince = 0;
+    const wake = () => connection.wake();
+    const onVisibilityChange = () => {
+      if (document.visibilityState === 'hidden') {
+        hiddenSince = Date.now();
+      } else if (hiddenSince && Date.now() - hiddenSince > LONG_HIDDEN_MS) {
+        if (connection.ready) this.log?.resume();
+        else wake();
+      }
+    };
+    addEventListener('online', wake);
+    document.addEventListener('visibilitychange', onVisibilityChange);
+    return () => {
+      removeEventListener('online', wake);
+      document.removeEventListener('visibilitychange', onVisibilityChange);
+    };
+  }
+
+  private dropConnection(): void {
+    this.connection?.stop();
+    this.connection = null;
+    this.unwatchPage?.();
+    this.unwatchPage = null;
   }
 
   private connectionStopped(reason: string): void {
-    this.connection = null;
+    this.dropConnection();
     if (this.stopped) return;
     if (REFUSALS.includes(reason)) return this.shutDown(reason);
     // The socket cannot come back by itself; the visitor's Retry (or next message) tries again.
     warnOnce(`connection closed (${reason})`);
     this.showAgentTyping(null);
-    this.inFlight = null;
-    let entries = this.state.entries;
-    for (const entry of pendingEntries(entries)) entries = setStatus(entries, entry.clientId, 'failed');
-    this.update({ entries });
+    this.connectionLost = true;
+    this.showTranscript();
   }
 
   private shutDown(reason: string): void {
     warnOnce(reason);
     this.stopped = true;
-    this.connection?.stop();
-    this.connection = null;
+    this.dropConnection();
+    this.outbox.stop();
+    this.log?.stop();
     if (this.hasSession) this.options.onUnmount();
   }
 
@@ -204,38 +242,14 @@ export class Chat {
     return this.connection?.send(frame) ?? false;
   }
 
-  /**
-   * Sends the oldest undelivered message if none is awaiting its answer. Without a ready socket it
-   * asks for one; the outbox is flushed on the next `ready`.
-   */
-  private pump(): void {
-    if (this.inFlight) return;
-    const undelivered = new Set(this.storedOutbox().map((item) => item.clientId));
-    const next = pendingEntries(this.state.entries).find((entry) => entry.status === 'sending' && undelivered.has(entry.clientId));
-    if (!next) return;
-    if (this.sendFrame({ type: 'message.send', clientId: next.clientId, body: next.body })) this.inFlight = next.clientId;
-    else this.connect();
-  }
-
-  /** The message in flight got its answer (ack, echo or refusal): the next one may go. */
-  private answered(clientId: string): void {
-    if (this.inFlight !== clientId) return;
-    this.inFlight = null;
-    this.pump();
-  }
-
   // ---- frames ----------------------------------------------------------------------------------
 
   private receiveFrame(frame: ServerFrame): void {
+    // First, so that a message the server stored leaves the outbox before the transcript shows it.
+    this.outbox.receive(frame);
     switch (frame.type) {
       case 'ready':
         if (frame.role === 'visitor') this.receiveReady(frame);
-        break;
-      case 'ack':
-        this.adoptConversation(frame.conversationId);
-        this.changeStoredOutbox((stored) => stored.filter((item) => item.clientId !== frame.clientId));
-        this.update({ entries: acknowledge(this.state.entries, frame.clientId, frame.seq) });
-        this.answered(frame.clientId);
         break;
       case 'message':
         // Live messages to a visitor are always about their current conversation, even one just
@@ -244,11 +258,9 @@ export class Chat {
         this.receiveMessages([frame.message]);
         break;
       case 'messages':
-        if (frame.conversationId !== this.conversationId) break;
-        this.receiveMessages(frame.messages);
-        // Continue from this page's end, not from the highest seq held: live messages may already
-        // sit beyond a gap that the next pages fill.
-        if (frame.hasMore && frame.messages.length) this.sync(frame.messages[frame.messages.length - 1]!.seq);
+        if (frame.conversationId !== this.conversationId || !this.log) break;
+        this.log.receivePage(frame);
+        this.showTranscript();
         break;
       case 'typing':
         if (frame.authorKind === 'agent' && frame.conversationId === this.conversationId) {
@@ -258,78 +270,36 @@ export class Chat {
       case 'team':
         this.update({ teamOnline: frame.online });
         break;
-      case 'error':
-        this.receiveError(frame);
-        break;
     }
   }
 
   private receiveReady(ready: VisitorReady): void {
-    const heldConversation = this.conversationId;
-    const resumeFrom = highestSeq(this.state.entries);
     this.update({ settings: ready.settings, teamOnline: ready.team.online });
     this.adoptConversation(ready.conversation?.id ?? null);
+    const log = this.log;
+    if (!log || !ready.conversation) return;
+    // A fresh page shows the latest messages `ready` carries, not the whole history before them.
+    const first = ready.messages[0];
+    if (first && !log.messages.length) log.skipTo(first.seq - 1);
     this.receiveMessages(ready.messages);
-    // `ready` carries only the latest messages; whatever came between them and what we hold is fetched.
-    if (heldConversation && heldConversation === this.conversationId && resumeFrom > 0) this.sync(resumeFrom);
-    this.flushOutbox();
+    // Whatever came between what we held and those latest messages is fetched.
+    if (log.contiguousSeq < ready.conversation.lastSeq) log.resume();
   }
 
-  /**
-   * Resends, in order and with their original clientIds, the messages still in the stored outbox (the
-   * server acknowledges a duplicate without storing it twice). Messages the server refused are no
-   * longer there: they wait for the visitor's Retry, since resending them unasked would fail again.
-   */
-  private flushOutbox(): void {
-    const undelivered = new Set(this.storedOutbox().map((item) => item.clientId));
-    let entries = this.state.entries;
-    for (const entry of pendingEntries(entries)) {
-      if (undelivered.has(entry.clientId)) entries = setStatus(entries, entry.clientId, 'sending');
-    }
-    this.update({ entries });
-    // A new connection: whatever was in flight on the old one is sent again (the server dedupes).
-    this.inFlight = null;
-    this.pump();
+  private acknowledged(item: OutboxItem, ack: AckFrame): void {
+    this.adoptConversation(ack.conversationId);
+    const author = { authorKind: 'visitor', authorId: this.storage.get<string>(VISITOR), authorName: null } as const;
+    this.receiveMessages([messageFromAck(item, ack, author)]);
   }
 
   private receiveMessages(messages: readonly MessageView[]): void {
+    if (!this.log) return;
     const ours = messages.filter((message) => message.conversationId === this.conversationId);
-    const entries = mergeMessages(this.state.entries, ours);
-    if (entries === this.state.entries) return;
-    // A message of ours can come back without its ack (the socket dropped in between): it is delivered.
-    const delivered = new Set(ours.map((message) => message.clientId));
-    if (pendingEntries(this.state.entries).some((entry) => delivered.has(entry.clientId))) {
-      this.changeStoredOutbox((stored) => stored.filter((item) => !delivered.has(item.clientId)));
+    this.log.merge(ours);
+    if (ours.some((message) => message.authorId !== null && message.authorId === this.typingAgentId)) {
+      this.showAgentTyping(null);
     }
-    const inFlight = this.inFlight;
-    const stoppedTyping = ours.some((message) => message.authorId !== null && message.authorId === this.typingAgentId);
-    if (stoppedTyping) this.showAgentTyping(null);
-    this.update({ entries });
-    if (inFlight && delivered.has(inFlight)) this.answered(inFlight);
-  }
-
-  private receiveError(error: ErrorFrame): void {
-    const clientId = error.clientId;
-    if (!clientId) return;
-    const entry = this.state.entries.find((candidate) => candidate.seq === null && candidate.clientId === clientId);
-    if (!entry) return;
-    if (isTemporary(error.code)) {
-      // It stays first in line: after the wait it is sent again, before anything written since.
-      setTimeout(() => this.answered(clientId), error.retryAfterMs ?? DEFAULT_RETRY_MS);
-      return;
-    }
-    // The server will refuse this message again (too long, forbidden…): forget it once the page goes.
-    this.changeStoredOutbox((stored) => stored.filter((item) => item.clientId !== clientId));
-    this.update({ entries: setStatus(this.state.entries, clientId, 'failed') });
-    this.answered(clientId);
-  }
-
-  private sync(afterSeq: number): void {
-    if (this.conversationId) this.sendFrame({ type: 'sync', conversationId: this.conversationId, afterSeq });
-  }
-
-  private catchUp(): void {
-    this.sync(highestSeq(this.state.entries));
+    this.showTranscript();
   }
 
   /** Switches the transcript to another conversation (or none), keeping undelivered messages. */
@@ -338,9 +308,15 @@ export class Chat {
     this.conversationId = conversationId;
     if (conversationId) this.storage.set(CONVERSATION, conversationId);
     else this.storage.remove(CONVERSATION);
+    this.log?.stop();
+    this.log = conversationId
+      ? new ConversationLog(conversationId, {
+        requestSync: (afterSeq) => this.sendFrame({ type: 'sync', conversationId, afterSeq }),
+      })
+      : null;
     this.seenSeq = this.loadSeenSeq();
     this.showAgentTyping(null);
-    this.update({ entries: pendingEntries(this.state.entries) });
+    this.showTranscript();
   }
 
   // ---- typing ----------------------------------------------------------------------------------
@@ -372,31 +348,18 @@ export class Chat {
 
   // ---- persistence and notification -------------------------------------------------------------
 
-  /**
-   * Read-modify-write, so that two tabs of the same site add and remove their own items without
-   * erasing each other's.
-   */
-  private changeStoredOutbox(change: (stored: OutboxItem[]) => OutboxItem[]): void {
-    const next = change(this.storedOutbox());
-    if (next.length) this.storage.set(OUTBOX, next);
-    else this.storage.remove(OUTBOX);
-  }
-
-  private storedOutbox(): OutboxItem[] {
-    const stored = this.storage.get<OutboxItem[]>(OUTBOX);
-    return Array.isArray(stored)
-      ? stored.filter((item) => typeof item?.clientId === 'string' && typeof item.body === 'string')
-      : [];
-  }
-
   private loadSeenSeq(): number | null {
     const mark = this.storage.get<SeenMark>(SEEN);
     return mark && mark.conversationId === this.conversationId && typeof mark.seq === 'number' ? mark.seq : null;
   }
 
+  private showTranscript(): void {
+    this.update({ entries: transcriptEntries(this.log?.messages ?? [], this.outbox.items, this.connectionLost) });
+  }
+
   private update(patch: Partial<ChatState>): void {
     const next = { ...this.state, ...patch };
-    const newest = highestSeq(next.entries);
+    const newest = next.entries.reduce((highest, entry) => Math.max(highest, entry.seq ?? 0), 0);
     // The first time a conversation's messages show up here, its history counts as read; after that,
     // only what arrives while the panel is open does.
     const firstSight = this.seenSeq === null;
@@ -409,17 +372,4 @@ export class Chat {
     this.state = next;
     for (const listener of this.listeners) listener();
   }
-}
-
-/** crypto.randomUUID exists only in secure contexts and recent browsers; the server needs a UUID either way. */
-function newClientId(): string {
-  const cryptoApi = globalThis.crypto;
-  if (typeof cryptoApi?.randomUUID === 'function') return cryptoApi.randomUUID();
-  const bytes = new Uint8Array(16);
-  if (cryptoApi?.getRandomValues) cryptoApi.getRandomValues(bytes);
-  else for (let i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
-  bytes[6] = (bytes[6]! & 0x0f) | 0x40;
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-  const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

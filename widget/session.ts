@@ -1,6 +1,6 @@
 // POST /api/widget/session: trades the site key (and the visitor's earlier token, if any) for a token,
 // the widget settings and the team's status.
-import { ErrorCodes } from '../protocol/index.ts';
+import { errorEntry } from '../protocol/index.ts';
 import type { WidgetSessionResponse } from '../protocol/index.ts';
 
 export type SessionResult =
@@ -32,15 +32,16 @@ export async function requestSession(base: string, siteKey: string, token: strin
   if (response.ok && isSession(body)) return { kind: 'ok', session: body };
 
   const status = response.status;
-  if (status >= 500 || status === 408 || status === 429) return { kind: 'retry' };
-  if (response.ok) return { kind: 'refused', code: 'BAD_RESPONSE', message: 'unexpected session response' };
   const error = (body ?? {}) as { code?: unknown; message?: unknown };
-  const code = typeof error.code === 'string' ? error.code : `HTTP_${status}`;
+  const entry = typeof error.code === 'string' ? errorEntry(error.code) : undefined;
+  // Our server's codes say whether asking again can help; anything else (a proxy's error page) is
+  // judged by its status.
+  if (entry ? entry.temporary : status >= 500 || status === 408 || status === 429) return { kind: 'retry' };
+  if (response.ok) return { kind: 'refused', code: 'BAD_RESPONSE', message: 'unexpected session response' };
   // A server that refuses the stored token (instead of issuing a new visitor, as documented) is asked
   // again without it, so one stale token can never lock the visitor out.
-  if (token && (status === 401 || code === ErrorCodes.AUTH_INVALID || code === ErrorCodes.TOKEN_EXPIRED)) {
-    return requestSession(base, siteKey, null);
-  }
+  if (token && (entry?.renewToken || status === 401)) return requestSession(base, siteKey, null);
+  const code = typeof error.code === 'string' ? error.code : `HTTP_${status}`;
   return { kind: 'refused', code, message: typeof error.message === 'string' ? error.message : '' };
 }
 

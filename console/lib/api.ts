@@ -13,6 +13,7 @@ import type {
   MessagePage,
   MessageView,
 } from '../../protocol/index.ts';
+import { nextPageAfter } from '../../client/conversation-log.ts';
 
 export class ApiError extends Error {
   constructor(
@@ -105,10 +106,9 @@ export function createApi(getToken: () => string | null, onUnauthorized: () => v
         const query = new URLSearchParams({ afterSeq: String(cursor), limit: String(PAGE_SIZE) });
         const page = await request<MessagePage>(`${conversationPath(conversationId)}/messages?${query}`, { signal });
         all.push(...page.messages);
-        const last = page.messages[page.messages.length - 1];
-        // An empty page that claims more would loop forever: trust the data over the flag.
-        if (!page.hasMore || !last) return all;
-        cursor = last.seq;
+        const next = nextPageAfter(page);
+        if (next === null) return all;
+        cursor = next;
       }
     },
 

@@ -9,6 +9,7 @@ import type {
   ConversationView,
   MessageView,
 } from '../../protocol/index.ts';
+import { mergeBySeq } from '../../client/conversation-log.ts';
 
 export interface InboxState {
   me: AgentView;
@@ -16,7 +17,7 @@ export interface InboxState {
   /** Every conversation we know of, whichever list it belongs to; lists are derived from this. */
   conversations: Record<string, ConversationView>;
   /** Loaded transcripts, oldest first, for the open conversation and a few recent ones. */
-  transcripts: Record<string, MessageView[]>;
+  transcripts: Record<string, readonly MessageView[]>;
   /** Conversations whose visitor is typing right now. */
   visitorTyping: Record<string, boolean>;
   openId: string | null;
@@ -162,23 +163,11 @@ function newer(held: ConversationView | undefined, incoming: ConversationView): 
   return incoming;
 }
 
-export function mergeBySeq(held: readonly MessageView[], incoming: readonly MessageView[]): MessageView[] {
-  const seqs = new Set(held.map((m) => m.seq));
-  const fresh: MessageView[] = [];
-  for (const message of incoming) {
-    if (seqs.has(message.seq)) continue;
-    seqs.add(message.seq);
-    fresh.push(message);
-  }
-  if (fresh.length === 0) return held as MessageView[];
-  return held.concat(fresh).sort((a, b) => a.seq - b.seq);
-}
-
-function trimTranscripts(transcripts: Record<string, MessageView[]>, openId: string | null) {
+function trimTranscripts(transcripts: Record<string, readonly MessageView[]>, openId: string | null) {
   const ids = Object.keys(transcripts);
   if (ids.length <= CACHED_TRANSCRIPTS) return transcripts;
   // Object keys keep insertion order, so the first ones were loaded longest ago.
-  const kept: Record<string, MessageView[]> = {};
+  const kept: Record<string, readonly MessageView[]> = {};
   for (const id of ids.slice(-CACHED_TRANSCRIPTS)) kept[id] = transcripts[id]!;
   if (openId && transcripts[openId]) kept[openId] = transcripts[openId];
   return kept;

@@ -1,6 +1,7 @@
 // localStorage that never throws: private mode, a full quota, disabled storage or corrupt JSON
 // degrade to "nothing stored" instead of breaking the console (the habit of preact-www's
 // lib/localstorage.js). Every key the console uses is listed here so they never collide.
+import type { ClientStorage } from '../../client/environment.ts';
 
 export const keys = {
   token: 'parley:console:token',
@@ -59,6 +60,13 @@ export function readJson<T>(key: string, isValid: (value: unknown) => value is T
 export function writeJson(key: string, value: unknown): void {
   writeText(key, JSON.stringify(value));
 }
+
+/** The same storage for the client core, which checks what it reads itself. */
+export const clientStorage: ClientStorage = {
+  get: (key) => readJson(key, (value): value is unknown => true),
+  set: writeJson,
+  remove,
+};
 
 export const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -1,17 +1,14 @@
 // The inbox: owns the socket, the inbox state and the keyboard. REST answers and live frames both
 // go through inboxReducer, so whichever arrives first, each message is shown once, in seq order.
 import { useEffect, useMemo, useReducer, useRef, useState } from 'preact/hooks';
-import { ErrorCodes } from '../../protocol/index.ts';
-import type {
-  AgentView,
-  ConversationListView,
-  ConversationStatus,
-  MessageView,
-  ServerFrame,
-} from '../../protocol/index.ts';
+import { ErrorCodes, errorEntry } from '../../protocol/index.ts';
+import type { AgentView, ConversationListView, ConversationStatus, ServerFrame } from '../../protocol/index.ts';
+import type { ConnectionStatus } from '../../client/connection.ts';
+import { contiguousSeq, nextPageAfter } from '../../client/conversation-log.ts';
+import { messageFromAck, type OutboxItem } from '../../client/outbox.ts';
 import { ApiError, type Api } from '../lib/api.ts';
 import { inboxReducer, initialInboxState, isUnread, listFor } from '../lib/inbox-state.ts';
-import { ConsoleSocket, type ConnectionStatus, type OutboxItem } from '../lib/socket.ts';
+import { openConsoleSocket, type ConsoleSocket } from '../lib/socket.ts';
 import { isRecord, keys, readJson, readText, writeJson, writeText } from '../lib/storage.ts';
 import { isEditable, useKeydown } from '../lib/shortcuts.ts';
 import { Conversation } from '../components/conversation/conversation.tsx';
@@ -33,6 +30,8 @@ interface Filters {
 }
 
 const STATUSES: readonly ConversationStatus[] = ['open', 'pending', 'resolved'];
+/** After this many failed connection attempts in a row, the token is checked over REST. */
+const FAILURES_BEFORE_AUTH_CHECK = 3;
 /** A visitor's typing:true that is never followed by false (tab closed) fades after this. */
 const TYPING_TIMEOUT_MS = 8_000;
 /** Read markers kept in localStorage; the oldest fall off first. */
@@ -90,7 +89,7 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
   };
 
   /** Highest seq held with nothing missing below it: where a sync or a page load resumes from. */
-  const resumeSeq = (conversationId: string): number => contiguousSeq(stateRef.current.transcripts[conversationId]);
+  const resumeSeq = (conversationId: string): number => contiguousSeq(stateRef.current.transcripts[conversationId] ?? []);
 
   // ---- the socket ---------------------------------------------------------------------------------
 
@@ -98,7 +97,7 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
     const typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
 
     const onFrame = (frame: ServerFrame) => {
-      const live = socket.current;
+      const live = socket.current?.connection;
       switch (frame.type) {
         case 'ready': {
           if (frame.role !== 'agent') return;
@@ -119,8 +118,8 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
           return;
         case 'messages': {
           dispatch({ type: 'messages', conversationId: frame.conversationId, messages: frame.messages });
-          const last = frame.messages[frame.messages.length - 1];
-          if (frame.hasMore && last) live?.send({ type: 'sync', conversationId: frame.conversationId, afterSeq: last.seq });
+          const next = nextPageAfter(frame);
+          if (next !== null) live?.send({ type: 'sync', conversationId: frame.conversationId, afterSeq: next });
           return;
         }
         case 'conversation':
@@ -141,44 +140,38 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
           return;
         case 'error':
           // Errors answering a reply are shown on that reply; a failed sync is retried by the next one.
-          if (!frame.clientId && frame.code === ErrorCodes.NOT_FOUND) setNotice('That conversation no longer exists.');
+          if (frame.clientId) return;
+          if (frame.code === ErrorCodes.NOT_FOUND) setNotice('That conversation no longer exists.');
+          else console.warn('[parley] server error', frame.code, frame.message);
           return;
       }
     };
 
-    const connection = new ConsoleSocket({
+    const connection = openConsoleSocket({
+      agentId: agent.id,
       token: getToken,
-      outboxKey: keys.outbox(agent.id),
       onFrame,
       onStatus: setConnection,
       onOutbox: setOutbox,
-      onDelivered: (item, ack) => {
+      onAcknowledged: (item, ack) => {
         const author = stateRef.current.me;
-        const message: MessageView = {
-          id: ack.messageId,
-          conversationId: ack.conversationId,
-          seq: ack.seq,
-          clientId: item.clientId,
-          authorKind: 'agent',
-          authorId: author.id,
-          authorName: author.name,
-          body: item.body,
-          createdAt: ack.createdAt,
-        };
+        const message = messageFromAck(item, ack, { authorKind: 'agent', authorId: author.id, authorName: author.name });
         dispatch({ type: 'message', message });
       },
-      onAuthFailed: () => onSignOut('Your session has ended. Please sign in again.'),
-      onRepeatedFailure: () => {
+      onStop: (reason) => {
+        // The server refused the token (forged, or expired): a new login is needed.
+        if (errorEntry(reason)?.renewToken) onSignOut('Your session has ended. Please sign in again.');
+      },
+      onFailure: (failures) => {
         // A 401 here signs out through the api client; other failures are the network's.
-        api.me().catch(() => undefined);
+        if (failures % FAILURES_BEFORE_AUTH_CHECK === 0) api.me().catch(() => undefined);
       },
     });
     socket.current = connection;
-    connection.start();
     api.agents().then((agents) => dispatch({ type: 'agents', agents }), showError);
 
     return () => {
-      connection.stop();
+      connection.close();
       socket.current = null;
       for (const timer of typingTimers.values()) clearTimeout(timer);
     };
@@ -293,11 +286,11 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
     writeText(keys.availability(me.id), availability);
     dispatch({ type: 'presence', agentId: me.id, availability });
     // When offline, the choice is sent on the next `ready`.
-    socket.current?.send({ type: 'presence.set', availability });
+    socket.current?.connection.send({ type: 'presence.set', availability });
   };
 
   const sendTyping = (conversationId: string, typing: boolean) => {
-    socket.current?.send({ type: 'typing', conversationId, typing });
+    socket.current?.connection.send({ type: 'typing', conversationId, typing });
   };
 
   const focusListItem = (id: string | null | undefined) => {
@@ -461,10 +454,10 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
               onReload={() => setTranscriptLoad((load) => ({ ...load, attempt: load.attempt + 1 }))}
               onAssign={assign}
               onStatus={setStatus}
-              onSend={(body) => socket.current?.sendMessage(openConversation.id, body)}
+              onSend={(body) => socket.current?.outbox.add(body, openConversation.id)}
               onTyping={sendTyping}
-              onRetry={(clientId) => socket.current?.retry(clientId)}
-              onDiscard={(clientId) => socket.current?.discard(clientId)}
+              onRetry={(clientId) => socket.current?.outbox.retry(clientId)}
+              onDiscard={(clientId) => socket.current?.outbox.discard(clientId)}
             />
           ) : (
             <div class="empty-state">
@@ -479,15 +472,6 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
       {helpOpen && <ShortcutsHelp onClose={() => setHelpOpen(false)} />}
     </div>
   );
-}
-
-function contiguousSeq(messages: readonly MessageView[] | undefined): number {
-  let seq = 0;
-  for (const message of messages ?? []) {
-    if (message.seq !== seq + 1) break;
-    seq = message.seq;
-  }
-  return seq;
 }
 
 function isSeqMap(value: unknown): value is Record<string, number> {

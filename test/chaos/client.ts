@@ -1,14 +1,14 @@
-// A Node client that behaves the way the widget and the console must for "nothing lost, nothing
-// doubled": an outbox of unacknowledged messages resent in order with the same clientId after every
-// reconnect, backoff with jitter, `sync` from the highest contiguous seq after every `ready`, and a
-// merge by seq that shows each message to the app exactly once and in order. It also records what
-// it saw, so the chaos test can compare every client's view with the database.
-import { randomUUID } from 'node:crypto';
+// A Node client that runs the client core the widget and the console ship — Connection, Outbox (one
+// message in flight, resent after every `ready`) and ConversationLog (merge by seq, resume and gap
+// repair) — over `ws`. Around the core it adds only what the chaos test needs: sockets it can cut or
+// abandon, and a record of what it saw, so the test can compare every client's view with the database.
 import WebSocket from 'ws';
-import {
-  PROTOCOL, afterClose,
-  type ClientFrame, type ConversationListResponse, type MessageView, type ServerFrame,
-} from '../../protocol/index.ts';
+import type { AckFrame, ConversationListResponse, MessageView, ServerFrame } from '../../protocol/index.ts';
+import type { Backoff } from '../../client/backoff.ts';
+import { Connection } from '../../client/connection.ts';
+import { ConversationLog, type MergeResult, type SyncReason } from '../../client/conversation-log.ts';
+import { memoryStorage, type ClientSocket } from '../../client/environment.ts';
+import { Outbox, messageFromAck } from '../../client/outbox.ts';
 
 export interface ChaosClientOptions {
   name: string;
@@ -19,7 +19,7 @@ export interface ChaosClientOptions {
   token: string;
   /** Visitors' WebSocket Origin header: the page that embeds the widget. */
   origin?: string;
-  reconnectDelayMs?: { min: number; max: number };
+  backoff?: Backoff;
   /** A live gap (seq n+2 arrived, n+1 not) still open after this long is filled with `sync`. */
   gapRepairMs?: number;
   /** Called once per message, when the app shows it (first delivery, in seq order). */
@@ -35,20 +35,14 @@ export interface SentMessage {
 export interface Ack { conversationId: string; seq: number }
 
 /** One conversation as this client holds it. */
-export class ConversationLog {
-  /** Shown to the app, in order: delivered[i] has seq i + 1. */
+export class ChaosConversation {
+  /** What the core reported as shown to the app, in the order it reported it. */
   readonly delivered: MessageView[] = [];
-  /** Arrived ahead of a missing seq; shown once the gap closes. */
-  readonly early = new Map<number, MessageView>();
-  /** A sync was asked on the current connection and its last page has not come back yet. */
-  syncing = false;
-  gapTimer: NodeJS.Timeout | undefined;
 
-  constructor(readonly id: string) {}
+  constructor(readonly log: ConversationLog) {}
 
-  /** The highest seq held with nothing missing below it: where a sync resumes from. */
   get contiguousSeq(): number {
-    return this.delivered.length;
+    return this.log.contiguousSeq;
   }
 }
 
@@ -76,73 +70,130 @@ export interface ChaosClientStats {
   syncs: number;
   gapRepairs: number;
   errors: Record<string, number>;
-  /** Closes with a code that says "do not reconnect". */
-  fatalCloses: { code: number; reason: string }[];
+  /** The connection stopped for good: the reason is the close code's name, or its number. */
+  fatalCloses: string[];
 }
 
-// INTERNAL is a server bug, which the test reports; retrying it keeps the rest of the run meaningful.
-const RETRYABLE = new Set(['UNAVAILABLE', 'RATE_LIMITED', 'INTERNAL']);
+/**
+ * The socket the core is given: `ws` underneath, which the test can cut (the TCP connection drops)
+ * or abandon (the core moves on while the socket stays open, unread, for a while).
+ */
+class CuttableSocket implements ClientSocket {
+  onopen: ClientSocket['onopen'] = null;
+  onmessage: ClientSocket['onmessage'] = null;
+  onclose: ClientSocket['onclose'] = null;
+  onerror: ClientSocket['onerror'] = null;
+  private abandoned = false;
+
+  constructor(private readonly ws: WebSocket) {
+    ws.on('open', () => this.onopen?.({}));
+    ws.on('message', (data) => this.onmessage?.({ data: String(data) }));
+    ws.on('close', (code) => this.onclose?.({ code }));
+    // Refused connections (server down) land here too; 'close' follows.
+    ws.on('error', () => {});
+  }
+
+  get readyState(): number {
+    return this.ws.readyState;
+  }
+
+  send(data: string): void {
+    this.ws.send(data);
+  }
+
+  close(code?: number): void {
+    if (!this.abandoned) this.ws.close(code);
+  }
+
+  cut(): void {
+    this.ws.terminate();
+  }
+
+  /** The core's close() is ignored from now on; the socket dies after `forMs`. */
+  abandon(forMs: number, died: () => void): void {
+    this.abandoned = true;
+    setTimeout(() => {
+      this.ws.terminate();
+      died();
+    }, forMs);
+  }
+}
 
 export class ChaosClient {
   readonly name: string;
   readonly role: 'visitor' | 'agent';
-  readonly conversations = new Map<string, ConversationLog>();
+  readonly conversations = new Map<string, ChaosConversation>();
   /** Every message this client created, by clientId. */
   readonly sent = new Map<string, SentMessage>();
+  /** Where each message landed: from its ack, or from its own copy when the ack was lost with a connection. */
   readonly acks = new Map<string, Ack>();
   readonly stats: ChaosClientStats = {
     sent: 0, sendFrames: 0, repeatAcks: 0, conflictingAcks: 0, deduplicatedResends: 0, duplicateDeliveriesDropped: 0,
     conflictingDeliveries: 0, connects: 0, readies: 0, cuts: 0, abandons: 0, syncs: 0, gapRepairs: 0, errors: {}, fatalCloses: [],
   };
 
-  private readonly outbox: SentMessage[] = [];
+  private readonly connection: Connection;
+  private readonly outbox: Outbox;
   private readonly transmissions = new Map<string, { count: number; lastAt: number }>();
-  private socket: WebSocket | null = null;
-  /** Bumped for every new socket, so callbacks of a dead connection do nothing. */
-  private generation = 0;
-  private isReady = false;
-  private stopped = false;
-  private failedAttempts = 0;
-  private reconnectTimer: NodeJS.Timeout | undefined;
+  private readonly ackFramesSeen = new Set<string>();
+  private author: Pick<MessageView, 'authorKind' | 'authorId' | 'authorName'>;
+  private socket: CuttableSocket | null = null;
+  /** Given up on but not yet closed; the server may still be handling their frames. */
+  private readonly abandoned = new Set<CuttableSocket>();
   private cutTimer: NodeJS.Timeout | undefined;
   private cutEveryMs: { min: number; max: number; abandonShare: number } | null = null;
-  /** Given up on but not yet closed; the server may still be handling their frames. */
-  private readonly abandoned = new Set<WebSocket>();
-  private readonly reconnectDelayMs: { min: number; max: number };
-  private readonly gapRepairMs: number;
+  private stopped = false;
 
   constructor(private readonly options: ChaosClientOptions) {
     this.name = options.name;
     this.role = options.role;
-    this.reconnectDelayMs = options.reconnectDelayMs ?? { min: 50, max: 500 };
-    this.gapRepairMs = options.gapRepairMs ?? 500;
+    this.author = { authorKind: options.role, authorId: null, authorName: null };
+    this.connection = new Connection({
+      url: options.wsUrl,
+      token: () => options.token,
+      openSocket: (url, protocols) => this.openSocket(url, protocols),
+      onFrame: (frame) => this.receive(frame),
+      onStop: (reason) => this.stats.fatalCloses.push(reason),
+      backoff: options.backoff ?? { firstMs: 100, capMs: 500 },
+    });
+    this.outbox = new Outbox({
+      storage: memoryStorage(),
+      key: 'outbox',
+      transport: {
+        send: (frame) => {
+          const sent = this.connection.send(frame);
+          if (sent && frame.type === 'message.send') this.transmitted(frame.clientId);
+          return sent;
+        },
+      },
+      onAcknowledged: (item, ack) => this.merge(ack.conversationId, [messageFromAck(item, ack, this.author)]),
+    });
   }
 
   get ready(): boolean {
-    return this.isReady;
+    return this.connection.ready;
   }
 
+  /** Messages still to be stored; those the server refused for good are not waiting any more. */
   get unacknowledged(): number {
-    return this.outbox.length;
+    return this.outbox.items.filter((item) => item.state === 'pending').length;
   }
 
-  /** Messages written to the current connection and not acknowledged yet: the server is on them. */
+  /** Messages written to the current connection and not answered yet: the server is on them. */
   get inFlight(): number {
-    return this.isReady ? this.outbox.length : 0;
+    return this.connection.ready && this.outbox.inFlight ? 1 : 0;
   }
 
   start(): void {
-    this.connect();
+    this.connection.start();
   }
 
-  /** Queues a message; it is sent now if connected, else after the next `ready`, until acknowledged. */
+  /** Queues a message; the outbox sends it in turn, until it is acknowledged. */
   send(body: string, conversationId?: string): string {
-    const message: SentMessage = { clientId: randomUUID(), body, ...(conversationId ? { conversationId } : {}) };
-    this.sent.set(message.clientId, message);
+    const { clientId } = this.outbox.add(body, conversationId);
+    this.sent.set(clientId, { clientId, body, ...(conversationId ? { conversationId } : {}) });
     this.stats.sent += 1;
-    this.outbox.push(message);
-    if (this.isReady) this.transmit(message);
-    return message.clientId;
+    return clientId;
   }
 
   /**
@@ -161,234 +212,156 @@ export class ChaosClient {
 
   /** Ask again for everything after what is held, as after a reconnect. */
   resync(): void {
-    if (!this.isReady) return;
-    for (const log of this.conversations.values()) this.sync(log, log.contiguousSeq);
+    for (const conversation of this.conversations.values()) conversation.log.resume();
   }
 
-  /** The log of a conversation; one heard of for the first time is synced from its start. */
-  know(conversationId: string): ConversationLog {
-    let log = this.conversations.get(conversationId);
-    if (!log) {
-      log = new ConversationLog(conversationId);
-      this.conversations.set(conversationId, log);
-      if (this.isReady) this.sync(log, 0);
-    }
-    return log;
+  /** The conversation; one heard of for the first time is synced from its start. */
+  know(conversationId: string): ChaosConversation {
+    const known = this.conversations.get(conversationId);
+    if (known) return known;
+    const conversation = this.add(conversationId);
+    conversation.log.resume();
+    return conversation;
   }
 
   stop(): void {
     this.stopped = true;
     this.stopCutting();
-    clearTimeout(this.reconnectTimer);
-    for (const log of this.conversations.values()) clearTimeout(log.gapTimer);
-    this.socket?.terminate();
+    this.connection.stop();
+    this.outbox.stop();
+    for (const conversation of this.conversations.values()) conversation.log.stop();
+    this.socket?.cut();
     this.socket = null;
-    this.isReady = false;
-    for (const socket of this.abandoned) socket.terminate();
+    for (const socket of this.abandoned) socket.cut();
     this.abandoned.clear();
   }
 
-  private connect(): void {
-    if (this.stopped) return;
-    const generation = ++this.generation;
+  private openSocket(url: string, protocols: string[]): ClientSocket {
     this.stats.connects += 1;
-    const socket = new WebSocket(this.options.wsUrl, [PROTOCOL, this.options.token],
-      this.options.origin ? { origin: this.options.origin } : {});
+    const socket = new CuttableSocket(new WebSocket(url, protocols, this.options.origin ? { origin: this.options.origin } : {}));
     this.socket = socket;
-    const current = () => generation === this.generation && !this.stopped;
-    socket.on('message', (data) => {
-      if (current()) this.receive(JSON.parse(String(data)) as ServerFrame, generation);
-    });
-    // Refused connections (server down) land here too; 'close' follows and schedules the retry.
-    socket.on('error', () => {});
-    socket.on('close', (code, reason) => {
-      if (!current()) return;
-      this.disconnected();
-      if (afterClose(code) === 'stop') {
-        this.stats.fatalCloses.push({ code, reason: String(reason) });
-        return;
-      }
-      this.scheduleReconnect();
-    });
     this.scheduleCut();
-  }
-
-  private disconnected(): void {
-    this.socket = null;
-    this.isReady = false;
-    clearTimeout(this.cutTimer);
-    for (const log of this.conversations.values()) {
-      log.syncing = false;
-      clearTimeout(log.gapTimer);
-      log.gapTimer = undefined;
-    }
-  }
-
-  private scheduleReconnect(): void {
-    const { min, max } = this.reconnectDelayMs;
-    const ceiling = Math.min(max, min * 2 ** this.failedAttempts);
-    this.failedAttempts += 1;
-    // Full jitter, so clients cut at the same moment do not come back in one wave.
-    const delay = min + Math.random() * (ceiling - min);
-    clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+    return socket;
   }
 
   private scheduleCut(): void {
     clearTimeout(this.cutTimer);
-    if (!this.cutEveryMs || !this.socket) return;
-    const { min, max, abandonShare } = this.cutEveryMs;
     const socket = this.socket;
+    if (!this.cutEveryMs || !socket || this.stopped) return;
+    const { min, max, abandonShare } = this.cutEveryMs;
     this.cutTimer = setTimeout(() => {
       if (socket !== this.socket) return;
       if (Math.random() >= abandonShare) {
         this.stats.cuts += 1;
-        socket.terminate();
+        socket.cut();
         return;
       }
       // A client that gives up on a connection it believes dead opens the next one at once, while
       // the server may still be working through the old one's frames: resends race their originals.
       this.stats.abandons += 1;
-      this.disconnected();
       this.abandoned.add(socket);
-      setTimeout(() => {
-        this.abandoned.delete(socket);
-        socket.terminate();
-      }, 500 + Math.random() * 1000);
-      this.connect();
+      socket.abandon(500 + Math.random() * 1000, () => this.abandoned.delete(socket));
+      this.connection.restart();
     }, min + Math.random() * (max - min));
   }
 
-  private frame(frame: ClientFrame): void {
-    this.socket?.send(JSON.stringify(frame));
+  private add(conversationId: string): ChaosConversation {
+    const log = new ConversationLog(conversationId, {
+      requestSync: (afterSeq, reason) => this.requestSync(conversationId, afterSeq, reason),
+      ...(this.options.gapRepairMs ? { gapRepairMs: this.options.gapRepairMs } : {}),
+    });
+    const conversation = new ChaosConversation(log);
+    this.conversations.set(conversationId, conversation);
+    return conversation;
   }
 
-  private transmit(message: SentMessage): void {
-    this.stats.sendFrames += 1;
-    const earlier = this.transmissions.get(message.clientId);
-    this.transmissions.set(message.clientId, { count: (earlier?.count ?? 0) + 1, lastAt: Date.now() });
-    this.frame({ type: 'message.send', clientId: message.clientId, body: message.body,
-      ...(message.conversationId ? { conversationId: message.conversationId } : {}) });
-  }
-
-  private sync(log: ConversationLog, afterSeq: number): void {
-    log.syncing = true;
+  private requestSync(conversationId: string, afterSeq: number, reason: SyncReason): boolean {
+    if (!this.connection.send({ type: 'sync', conversationId, afterSeq })) return false;
     this.stats.syncs += 1;
-    this.frame({ type: 'sync', conversationId: log.id, afterSeq });
+    if (reason === 'repair') this.stats.gapRepairs += 1;
+    return true;
   }
 
-  private receive(frame: ServerFrame, generation: number): void {
+  private transmitted(clientId: string): void {
+    this.stats.sendFrames += 1;
+    const earlier = this.transmissions.get(clientId);
+    this.transmissions.set(clientId, { count: (earlier?.count ?? 0) + 1, lastAt: Date.now() });
+  }
+
+  private receive(frame: ServerFrame): void {
+    if (frame.type === 'ack') this.noteAck(frame);
+    this.outbox.receive(frame);
     switch (frame.type) {
       case 'ready':
-        this.failedAttempts = 0;
         this.stats.readies += 1;
-        if (frame.role === 'visitor' && frame.conversation) {
-          this.know(frame.conversation.id);
-          for (const message of frame.messages) this.merge(message);
+        if (frame.role === 'visitor') {
+          this.author = { authorKind: 'visitor', authorId: frame.visitorId, authorName: null };
+          if (frame.conversation) {
+            if (!this.conversations.has(frame.conversation.id)) this.add(frame.conversation.id);
+            this.merge(frame.conversation.id, frame.messages);
+          }
+        } else {
+          this.author = { authorKind: 'agent', authorId: frame.agent.id, authorName: frame.agent.name };
+          void this.discoverConversations(this.stats.readies);
         }
-        // Resume every conversation from what is held, then resend what was never acknowledged.
-        this.isReady = true;
+        // Resume every conversation from what is held; the outbox has already resent what was in flight.
         this.resync();
-        for (const message of this.outbox) this.transmit(message);
-        if (this.role === 'agent') void this.discoverConversations(generation);
         return;
-      case 'ack':
-        return this.acknowledge(frame.clientId, { conversationId: frame.conversationId, seq: frame.seq }, frame.createdAt);
       case 'message':
-        return this.merge(frame.message);
-      case 'messages': {
-        const log = this.know(frame.conversationId);
-        for (const message of frame.messages) this.merge(message);
-        const last = frame.messages.at(-1);
-        if (frame.hasMore && last) this.sync(log, last.seq);
-        else log.syncing = false;
-        return;
-      }
+        return this.merge(frame.message.conversationId, [frame.message]);
+      case 'messages':
+        this.noteOwnCopies(frame.messages);
+        return this.noteMerge(this.know(frame.conversationId), (log) => log.receivePage(frame));
       case 'conversation':
         this.know(frame.conversation.id);
         return;
       case 'error':
-        return this.failed(frame.code, frame.clientId, frame.retryAfterMs, generation);
-      default:
+        this.stats.errors[frame.code] = (this.stats.errors[frame.code] ?? 0) + 1;
         return;
     }
   }
 
-  private acknowledge(clientId: string, ack: Ack, createdAt: string): void {
-    const sent = this.transmissions.get(clientId);
-    if (sent && sent.count > 1 && Date.parse(createdAt) < sent.lastAt) this.stats.deduplicatedResends += 1;
-    const earlier = this.acks.get(clientId);
-    if (earlier) {
-      this.stats.repeatAcks += 1;
-      if (earlier.seq !== ack.seq || earlier.conversationId !== ack.conversationId) this.stats.conflictingAcks += 1;
-    } else {
-      this.acks.set(clientId, ack);
-    }
-    const index = this.outbox.findIndex((message) => message.clientId === clientId);
-    if (index >= 0) this.outbox.splice(index, 1);
-    this.know(ack.conversationId);
+  private noteAck(ack: AckFrame): void {
+    const sent = this.transmissions.get(ack.clientId);
+    if (sent && sent.count > 1 && Date.parse(ack.createdAt) < sent.lastAt) this.stats.deduplicatedResends += 1;
+    if (this.ackFramesSeen.has(ack.clientId)) this.stats.repeatAcks += 1;
+    this.ackFramesSeen.add(ack.clientId);
+    // Its own copy may have come back first and told where it landed: the ack must agree.
+    const earlier = this.acks.get(ack.clientId);
+    if (!earlier) return void this.acks.set(ack.clientId, { conversationId: ack.conversationId, seq: ack.seq });
+    if (earlier.seq !== ack.seq || earlier.conversationId !== ack.conversationId) this.stats.conflictingAcks += 1;
   }
 
-  private failed(code: string, clientId: string | undefined, retryAfterMs: number | undefined, generation: number): void {
-    this.stats.errors[code] = (this.stats.errors[code] ?? 0) + 1;
-    const message = clientId === undefined ? undefined : this.outbox.find((entry) => entry.clientId === clientId);
-    if (message && RETRYABLE.has(code)) {
-      setTimeout(() => {
-        if (generation === this.generation && this.isReady && this.outbox.includes(message)) this.transmit(message);
-      }, Math.min(retryAfterMs ?? 200, 1000));
-      return;
+  /** A message of ours that came back without its ack (lost with a connection) landed where its copy says. */
+  private noteOwnCopies(messages: readonly MessageView[]): void {
+    for (const message of messages) {
+      if (this.sent.has(message.clientId) && !this.acks.has(message.clientId)) {
+        this.acks.set(message.clientId, { conversationId: message.conversationId, seq: message.seq });
+      }
     }
-    if (message) {
-      // Refused for good: the app would show it as failed; the test counts it as never acknowledged.
-      this.outbox.splice(this.outbox.indexOf(message), 1);
-      return;
-    }
-    // A failed sync does not say which conversation: start over on a fresh connection.
-    this.socket?.terminate();
   }
 
-  /** Shows messages to the app in seq order, each once; holds back those that arrive ahead of a gap. */
-  private merge(message: MessageView): void {
-    const log = this.know(message.conversationId);
-    const held = message.seq <= log.contiguousSeq ? log.delivered[message.seq - 1] : log.early.get(message.seq);
-    if (held) {
+  private merge(conversationId: string, messages: readonly MessageView[]): void {
+    this.noteOwnCopies(messages);
+    this.noteMerge(this.know(conversationId), (log) => log.merge(messages));
+  }
+
+  private noteMerge(conversation: ChaosConversation, merge: (log: ConversationLog) => MergeResult): void {
+    const { delivered, repeated } = merge(conversation.log);
+    for (const copy of repeated) {
       this.stats.duplicateDeliveriesDropped += 1;
-      if (held.clientId !== message.clientId || held.id !== message.id) this.stats.conflictingDeliveries += 1;
-      return;
+      const held = conversation.log.find(copy.seq);
+      if (held && (held.clientId !== copy.clientId || held.id !== copy.id)) this.stats.conflictingDeliveries += 1;
     }
-    log.early.set(message.seq, message);
-    let next: MessageView | undefined;
-    while ((next = log.early.get(log.contiguousSeq + 1))) {
-      log.early.delete(next.seq);
-      log.delivered.push(next);
-      this.options.onDeliver?.(next, this);
+    for (const message of delivered) {
+      conversation.delivered.push(message);
+      this.options.onDeliver?.(message, this);
     }
-    this.watchGap(log);
-  }
-
-  /**
-   * Live frames of concurrent writers may arrive out of order, so a gap is given a moment to close
-   * by itself before it is filled from the database.
-   */
-  private watchGap(log: ConversationLog): void {
-    if (log.early.size === 0) {
-      clearTimeout(log.gapTimer);
-      log.gapTimer = undefined;
-      return;
-    }
-    if (log.gapTimer) return;
-    log.gapTimer = setTimeout(() => {
-      log.gapTimer = undefined;
-      if (log.early.size === 0 || !this.isReady) return;
-      if (log.syncing) return this.watchGap(log);
-      this.stats.gapRepairs += 1;
-      this.sync(log, log.contiguousSeq);
-    }, this.gapRepairMs);
   }
 
   /** The console lists the account's conversations after connecting; a failed fetch is retried. */
-  private async discoverConversations(generation: number): Promise<void> {
-    while (generation === this.generation && this.isReady) {
+  private async discoverConversations(readies: number): Promise<void> {
+    while (readies === this.stats.readies && this.connection.ready && !this.stopped) {
       try {
         const response = await fetch(`${this.options.httpUrl}/api/conversations?view=all`,
           { headers: { authorization: `Bearer ${this.options.token}` } });

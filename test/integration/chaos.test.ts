@@ -385,7 +385,7 @@ describe(`chaos: cut connections and a killed server (${driver})`, () => {
         }
         if (delivered.length > lastSeq) problem(`${client.name}: ${id} shows ${delivered.length} messages, only ${lastSeq} stored`);
       }
-      for (const close of client.stats.fatalCloses) problem(`${client.name} was told not to reconnect: ${close.code} ${close.reason}`);
+      for (const reason of client.stats.fatalCloses) problem(`${client.name} was told not to reconnect: ${reason}`);
       if (client.stats.conflictingAcks) problem(`${client.name}: ${client.stats.conflictingAcks} messages acknowledged at two positions`);
       if (client.stats.errors.INTERNAL) problem(`${client.name}: ${client.stats.errors.INTERNAL} INTERNAL errors`);
       if (client.stats.conflictingDeliveries) problem(`${client.name}: ${client.stats.conflictingDeliveries} seqs delivered with two different messages`);

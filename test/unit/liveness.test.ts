@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DEAD_AFTER_IDLE_MS, PING_AFTER_IDLE_MS, watchLiveness } from '../../protocol/index.ts';
+import { DEAD_AFTER_IDLE_MS, PING_AFTER_IDLE_MS } from '../../protocol/index.ts';
+import { watchLiveness } from '../../client/liveness.ts';
 
 describe('client liveness watch', () => {
   beforeEach(() => { vi.useFakeTimers(); });

@@ -2,7 +2,7 @@
 // the visitor's typing indicator and the composer.
 import type { RefObject } from 'preact';
 import type { AgentView, Availability, ConversationStatus, ConversationView, MessageView } from '../../../protocol/index.ts';
-import type { OutboxItem } from '../../lib/socket.ts';
+import type { OutboxItem } from '../../../client/outbox.ts';
 import { Composer } from '../composer/composer.tsx';
 import { Transcript } from '../transcript/transcript.tsx';
 

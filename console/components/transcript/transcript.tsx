@@ -3,7 +3,7 @@
 // reading history is never interrupted.
 import { useLayoutEffect, useRef } from 'preact/hooks';
 import type { MessageView } from '../../../protocol/index.ts';
-import type { OutboxItem } from '../../lib/socket.ts';
+import type { OutboxItem } from '../../../client/outbox.ts';
 import { clockTime, fullTime } from '../../lib/format.ts';
 
 interface TranscriptProps {
