@@ -34,9 +34,9 @@ export async function requestSession(base: string, siteKey: string, token: strin
   const status = response.status;
   const error = (body ?? {}) as { code?: unknown; message?: unknown };
   const entry = typeof error.code === 'string' ? errorEntry(error.code) : undefined;
-  // Our server's codes say whether asking again can help; anything else (a proxy's error page) is
-  // judged by its status.
-  if (entry ? entry.temporary : status >= 500 || status === 408 || status === 429) return { kind: 'retry' };
+  // A 4xx with one of our codes says whether asking again can help. Any 5xx is retried quietly,
+  // INTERNAL too: without a session the widget cannot show at all, and a failing server recovers.
+  if (status >= 500 || status === 408 || (entry ? entry.temporary : status === 429)) return { kind: 'retry' };
   if (response.ok) return { kind: 'refused', code: 'BAD_RESPONSE', message: 'unexpected session response' };
   // A server that refuses the stored token (instead of issuing a new visitor, as documented) is asked
   // again without it, so one stale token can never lock the visitor out.
