@@ -13,10 +13,13 @@ import { Hub } from './realtime/hub.ts';
 import { relayToClients } from './realtime/relay.ts';
 import { createServices, type Services } from './services/index.ts';
 import { DomainEvents } from './services/events.ts';
+import { Metrics } from './services/metrics.ts';
+import { databaseProbe } from './services/readiness.ts';
 import type { Presence } from './services/presence.ts';
 import { loadSecret } from './services/tokens.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { staticPlugin } from './plugins/static.ts';
+import { operationsRoutes } from './plugins/operations.ts';
 import { authRoutes } from './routes/auth.ts';
 import { widgetRoutes } from './routes/widget.ts';
 import { conversationRoutes } from './routes/conversations.ts';
@@ -57,10 +60,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const routeTable: RouteOptions[] = [];
   app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => { routeTable.push(route); });
-  const broker = deps.broker ?? new MemoryBroker();
+  const broker: Broker = deps.broker ?? new MemoryBroker();
   const hub = new Hub(broker);
   const secret = await loadSecret(deps.db, config.secret);
   const events = new DomainEvents((error, type) => app.log.error({ err: error, event: type }, 'event listener failed'));
+  const metrics = new Metrics((role) => hub.connections.get(role));
   const services = createServices({
     db: deps.db,
     events,
@@ -68,9 +72,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     secret,
     config,
     onError: (error) => app.log.error({ err: error }, 'background task failed'),
+    onMessagesCommitted: metrics.observeCommit,
   });
-  // Services announce; the sockets hear through the hub.
+  // Services announce; the sockets hear through the hub, and the metrics count.
   relayToClients(events, hub);
+  metrics.listen(events);
   app.decorate('services', services);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -122,6 +128,12 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(gatewayRoutes, { services, hub, config });
   await app.register(staticPlugin, { distDir: deps.distDir ?? defaultDistDir });
   app.get('/healthz', () => ({ ok: true }));
+  await app.register(operationsRoutes, {
+    metrics,
+    // A broker that can be pinged has a backend elsewhere: today only Redis's.
+    probes: { database: databaseProbe(deps.db), redis: broker.ping ? broker.ping.bind(broker) : null },
+    metricsToken: config.metricsToken,
+  });
 
   app.addHook('onClose', async () => {
     await Promise.all([broker.close(), services.presence.close()]);

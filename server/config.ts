@@ -27,6 +27,8 @@ export interface Config {
   /** A connection whose unsent output passes this many bytes is closed (SLOW_CONSUMER). */
   sendBufferLimit: number;
   logLevel: string;
+  /** When set, GET /metrics requires `Authorization: Bearer <token>`; when unset it is open. */
+  metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -68,6 +70,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitBurst: intFrom(env, 'RATE_LIMIT_BURST', 30, 1),
     sendBufferLimit: intFrom(env, 'SEND_BUFFER_LIMIT', 1024 * 1024, 1024),
     logLevel: env.LOG_LEVEL || 'info',
+    metricsToken: env.METRICS_TOKEN || undefined,
   };
 }
 

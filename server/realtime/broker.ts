@@ -12,6 +12,8 @@ export interface Broker {
   /** The one handler that receives every payload of every subscribed channel. */
   onMessage(handler: BrokerHandler): void;
   close(): Promise<void>;
+  /** Brokers with a backend elsewhere (Redis) resolve when it answers; for /readyz. */
+  ping?(): Promise<void>;
 }
 
 export class MemoryBroker implements Broker {

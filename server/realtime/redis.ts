@@ -31,6 +31,14 @@ export class RedisBroker implements Broker {
   onMessage(handler: BrokerHandler): void {
     this.handler = handler;
   }
+  /**
+   * Both connections must be up: without the subscriber this node stops hearing other nodes. One
+   * that is reconnecting fails at once, rather than queuing a PING until ioredis gives up.
+   */
+  async ping(): Promise<void> {
+    if (this.publisher.status !== 'ready' || this.subscriber.status !== 'ready') throw new Error('Redis is not connected');
+    await this.publisher.ping();
+  }
   async close(): Promise<void> {
     await Promise.allSettled([this.publisher.quit(), this.subscriber.quit()]);
   }

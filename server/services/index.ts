@@ -9,7 +9,7 @@ import { MemoryPresence } from './presence-memory.ts';
 import { Routing } from './routing.ts';
 import { Conversations } from './conversations.ts';
 import { Messages } from './messages.ts';
-import { MessageStore } from './message-store.ts';
+import { MessageStore, type CommitObserver } from './message-store.ts';
 import { Identity } from './identity.ts';
 import { Availability } from './availability.ts';
 import { Team } from './team.ts';
@@ -38,6 +38,8 @@ export function createServices(deps: {
   events?: DomainEvents;
   /** Defaults to presence in this process's memory (one node). */
   presence?: Presence;
+  /** Told of each batch the message store commits (metrics). */
+  onMessagesCommitted?: CommitObserver;
 }): Services {
   const { db, config } = deps;
   const events = deps.events ?? new DomainEvents(deps.onError);
@@ -45,7 +47,7 @@ export function createServices(deps: {
   const tokens = new Tokens(deps.secret);
   const conversations = new Conversations(db, events);
   const routing = new Routing(db, presence, conversations);
-  const messages = new Messages(db, events, routing, conversations, config.maxMessageLength, new MessageStore(db));
+  const messages = new Messages(db, events, routing, conversations, config.maxMessageLength, new MessageStore(db, {}, deps.onMessagesCommitted));
   const identity = new Identity(db, tokens, presence);
   const availability = new Availability(presence, routing, events, deps.onError);
   const team = new Team(db, presence);

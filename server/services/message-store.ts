@@ -131,6 +131,12 @@ export interface StoreOptions {
 // one commit (group-commit-window.ts compares these settings).
 const DEFAULTS: StoreOptions = { maxBatch: 256, maxInFlight: 4, backlog: 16 };
 
+/**
+ * Told once per committed statement: how many messages it carried and how long it took, in
+ * seconds (for the group-commit histograms of /metrics). Once per batch, never per message.
+ */
+export type CommitObserver = (batchSize: number, seconds: number) => void;
+
 export class MessageStore {
   private readonly options: StoreOptions;
   private queue: Pending[] = [];
@@ -142,6 +148,7 @@ export class MessageStore {
   constructor(
     db: Db,
     options: Partial<StoreOptions> = {},
+    private readonly onCommit?: CommitObserver,
   ) {
     this.options = { ...DEFAULTS, ...options };
     this.query = preparedQuery(db);
@@ -176,8 +183,12 @@ export class MessageStore {
 
   private async write(batch: Pending[], attempt = 1): Promise<void> {
     try {
+      const started = performance.now();
       const results = await this.writeBatch(batch.map((p) => p.message));
+      const seconds = (performance.now() - started) / 1000;
       batch.forEach((pending, i) => pending.resolve(results[i] ?? null));
+      // After the callers are answered: observing never delays an ack.
+      this.onCommit?.(batch.length, seconds);
     } catch (error) {
       // Another connection stored one of these clientIds between our check and our insert (a
       // resend racing its original; the unique index waited for it to commit). Written again one

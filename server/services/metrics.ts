@@ -1,0 +1,84 @@
+// What /metrics exposes, in Prometheus's text format (prom-client). Each app has its own registry,
+// so several apps in one process (the tests) never count into each other; what describes the
+// process itself (CPU, memory, event-loop delay, GC) is collected once per process instead, because
+// prom-client's collectors start timers and observers that are never stopped.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { AuthorKind } from '../../protocol/index.ts';
+import type { DomainEvents } from './events.ts';
+import type { CommitObserver } from './message-store.ts';
+
+export type ConnectionRole = 'unauthenticated' | 'visitor' | 'agent';
+const ROLES: readonly ConnectionRole[] = ['unauthenticated', 'visitor', 'agent'];
+const AUTHORS: readonly AuthorKind[] = ['visitor', 'agent', 'system'];
+
+let processRegistry: Registry | undefined;
+
+/** Node's and the process's own metrics (prom-client's defaults), in a registry of their own. */
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
+export class Metrics {
+  private readonly registry = new Registry();
+  private readonly stored: Counter<'author'>;
+  private readonly batchSize: Histogram;
+  private readonly commitSeconds: Histogram;
+
+  /** @param connections read at each scrape: this node's open WebSockets of one role. */
+  constructor(connections: (role: ConnectionRole) => number) {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'parley_websocket_connections',
+      help: 'Open WebSocket connections on this node, by who is on them.',
+      labelNames: ['role'],
+      registers,
+      collect() {
+        for (const role of ROLES) this.set({ role }, connections(role));
+      },
+    });
+    this.stored = new Counter({
+      name: 'parley_messages_stored_total',
+      help: 'Messages committed (resends of a stored message not included), by author.',
+      labelNames: ['author'],
+      registers,
+    });
+    // Every series exists from the start, so rate() sees the first message rather than a new series.
+    for (const author of AUTHORS) this.stored.inc({ author }, 0);
+    this.batchSize = new Histogram({
+      name: 'parley_message_batch_size',
+      help: 'Messages per group-commit statement.',
+      // Powers of two up to the store's largest batch (256).
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+      registers,
+    });
+    this.commitSeconds = new Histogram({
+      name: 'parley_message_commit_seconds',
+      help: 'Time to write and commit one group-commit statement.',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+  }
+
+  /** The message store's once-per-batch callback. */
+  readonly observeCommit: CommitObserver = (batchSize, seconds) => {
+    this.batchSize.observe(batchSize);
+    this.commitSeconds.observe(seconds);
+  };
+
+  /** Counts what the services announce; one more listener beside the relay. */
+  listen(events: DomainEvents): void {
+    events.on('message.created', ({ message }) => this.stored.inc({ author: message.authorKind }));
+  }
+
+  readonly contentType = this.registry.contentType;
+
+  /** The exposition text: this app's metrics, then the process's. */
+  async text(): Promise<string> {
+    const [own, process] = await Promise.all([this.registry.metrics(), processMetrics().metrics()]);
+    return own + process;
+  }
+}
