@@ -17,6 +17,7 @@ import type { Presence } from './services/presence.ts';
 import { loadSecret } from './services/tokens.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { staticPlugin } from './plugins/static.ts';
+import { securityPlugin } from './plugins/security.ts';
 import { authRoutes } from './routes/auth.ts';
 import { widgetRoutes } from './routes/widget.ts';
 import { conversationRoutes } from './routes/conversations.ts';
@@ -48,6 +49,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     // One line per request drowns what matters; errors and warnings are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 256 * 1024,
+    // Behind a load balancer, request.ip (and so the rate limits) follows X-Forwarded-For only when told to.
+    trustProxy: typeof config.trustProxy === 'number'
+      ? ((hops) => (_address: string, hop: number) => hop < hops)(config.trustProxy)
+      : config.trustProxy,
     // Ids and client-chosen names appear in URLs; keep the router from choking on long ones.
     routerOptions: { maxParamLength: 200 },
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -114,6 +119,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       done();
     },
   });
+  await app.register(securityPlugin, { config, distDir: deps.distDir ?? defaultDistDir });
   await app.register(authPlugin, { services });
   await app.register(authRoutes, { services });
   await app.register(widgetRoutes, { services });

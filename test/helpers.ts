@@ -118,8 +118,8 @@ export async function loginAgent(server: TestServer, email: string): Promise<str
 }
 
 export async function visitorSession(server: TestServer, site: schema.Site, origin = site.allowedOrigins[0]!, token?: string) {
-  const { status, body } = await post<{ token: string; visitorId: string }>(`${server.url}/api/widget/session`,
-    { siteKey: site.publicKey, ...(token ? { token } : {}) }, { origin });
+  const { status, body } = await post<{ token: string; visitorId: string }>(
+    `${server.url}/api/widget/session?site=${encodeURIComponent(site.publicKey)}`, token ? { token } : {}, { origin });
   if (status !== 200) throw new Error(`session failed: ${status} ${JSON.stringify(body)}`);
   return body;
 }

@@ -1,7 +1,8 @@
-// POST /api/widget/session: trades the site key (and the visitor's earlier token, if any) for a token,
+// POST /api/widget/session?site=KEY: trades the site key (and the visitor's earlier token, if any) for a token,
 // the widget settings and the team's status.
 import { errorEntry } from '../protocol/index.ts';
 import type { WidgetSessionResponse } from '../protocol/index.ts';
+import { warnOnce } from './warn.ts';
 
 export type SessionResult =
   | { kind: 'ok'; session: WidgetSessionResponse }
@@ -14,13 +15,16 @@ export async function requestSession(base: string, siteKey: string, token: strin
   let response: Response;
   let body: unknown;
   try {
-    response = await fetch(`${base}/api/widget/session`, {
+    // The site goes in the URL: the CORS preflight carries no body, and the server answers it only
+    // for the named site's allowed origins.
+    response = await fetch(`${base}/api/widget/session?site=${encodeURIComponent(siteKey)}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(token ? { siteKey, token } : { siteKey }),
+      body: JSON.stringify(token ? { token } : {}),
       credentials: 'omit',
     });
   } catch {
+    await explainBlockedRequest(base, siteKey);
     return { kind: 'retry' };
   }
   try {
@@ -49,4 +53,24 @@ function isSession(body: unknown): body is WidgetSessionResponse {
   const candidate = body as Partial<WidgetSessionResponse> | null;
   return typeof candidate?.token === 'string' && typeof candidate.visitorId === 'string' &&
     typeof candidate.settings === 'object' && candidate.settings !== null;
+}
+
+let explained = false;
+
+/**
+ * The server answers CORS only to the named site's allowed origins, so a refused page sees a
+ * network error, not the code. If the server is reachable (widget.js needs no CORS), that is the
+ * likely cause: say so once, and keep retrying quietly in case it was a passing failure after all.
+ */
+async function explainBlockedRequest(base: string, siteKey: string): Promise<void> {
+  if (explained) return;
+  try {
+    await fetch(`${base}/widget.js`, { mode: 'no-cors', cache: 'no-store', credentials: 'omit' });
+  } catch {
+    return; // the network or the server is down: nothing to explain
+  }
+  explained = true;
+  const origin = globalThis.location?.origin ?? 'this page';
+  warnOnce(`SITE_NOT_FOUND or ORIGIN_NOT_ALLOWED: the server refused this page (check data-site="${siteKey}" ` +
+    `and that ${origin} is one of the site's allowed origins)`);
 }
