@@ -17,7 +17,7 @@ import type { Presence } from './services/presence.ts';
 import { loadSecret } from './services/tokens.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { staticPlugin } from './plugins/static.ts';
-import { securityPlugin } from './plugins/security.ts';
+import { REDACTED_LOG_PATHS, securityPlugin } from './plugins/security.ts';
 import { authRoutes } from './routes/auth.ts';
 import { widgetRoutes } from './routes/widget.ts';
 import { conversationRoutes } from './routes/conversations.ts';
@@ -39,13 +39,19 @@ export interface AppDeps {
   /** Defaults to presence in memory (one node). */
   presence?: Presence;
   distDir?: string;
+  /** Where log lines go instead of stdout (tests read them). */
+  logStream?: { write(line: string): void };
 }
 
 const defaultDistDir = fileURLToPath(new URL('../dist', import.meta.url));
 
 export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: { level: config.logLevel },
+    logger: {
+      level: config.logLevel,
+      redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
+      ...(deps.logStream ? { stream: deps.logStream } : {}),
+    },
     // One line per request drowns what matters; errors and warnings are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 256 * 1024,

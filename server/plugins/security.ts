@@ -100,6 +100,18 @@ function headersFor(url: string, distDir: string): FastifyHelmetOptions | undefi
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
+/**
+ * What never reaches the logs, at any depth a log line is likely to carry it: bearer tokens and the
+ * WebSocket subprotocol (which carries the browser's token), `token` and password fields of bodies,
+ * secrets of the config. pino's redact, for the app's logger (app.ts).
+ */
+const SECRET_LOG_KEYS = ['authorization', 'cookie', '"set-cookie"', '"sec-websocket-protocol"', 'token', 'password',
+  'secret', 'adminPassword'];
+export const REDACTED_LOG_PATHS = SECRET_LOG_KEYS.flatMap((key) => {
+  const step = key.startsWith('"') ? `[${key}]` : `.${key}`;
+  return [key.startsWith('"') ? step : key, `*${step}`, `*.*${step}`, `*.*.*${step}`];
+});
+
 export const securityPlugin = fp(async (app, opts: { config: Config; distDir: string }) => {
   const { config, distDir } = opts;
 
