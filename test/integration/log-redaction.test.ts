@@ -2,15 +2,10 @@
 // connect WebSockets and fail is read back, at the most talkative level.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
-import type { Database } from '../../db/index.ts';
-import { buildApp } from '../../server/app.ts';
-import { testConfig } from '../../server/config.ts';
-import { PROTOCOL, WS_PATH } from '../../protocol/index.ts';
+import { PROTOCOL } from '../../protocol/index.ts';
 import {
-  PASSWORD, TestClient, createTenant, createTestDatabase, driver, post, visitorSession, type Tenant, type TestServer,
+  PASSWORD, TestClient, createTenant, driver, post, startServer, visitorSession, type Tenant, type TestServer,
 } from '../helpers.ts';
 
 const ORIGIN = 'http://shop.test';
@@ -19,28 +14,22 @@ describe(`log redaction (${driver})`, () => {
   const lines: string[] = [];
   const secret = `server-secret-${randomBytes(16).toString('hex')}`;
   const wrongPassword = `wrong-${randomBytes(8).toString('hex')}`;
-  let database: Database;
-  let app: FastifyInstance;
   let server: TestServer;
   let tenant: Tenant;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    tenant = await createTenant(database, [ORIGIN]);
-    app = await buildApp(testConfig({ logLevel: 'trace', secret }), { db: database.db, logStream: { write: (line) => { lines.push(line); } } });
-    // A failure the way a careless dependency reports one: the error carries the request it failed on.
-    app.post('/api/test/explode', { schema: { body: {} } }, (request) => {
-      request.log.info({ req: { headers: request.headers }, body: request.body }, 'about to fail');
-      throw Object.assign(new Error('exploded'), { headers: request.headers, body: request.body });
+    server = await startServer({
+      config: { logLevel: 'trace', secret },
+      logStream: { write: (line) => { lines.push(line); } },
+      // A failure the way a careless dependency reports one: the error carries the request it failed on.
+      setup: (app) => app.post('/api/test/explode', { schema: { body: {} } }, (request) => {
+        request.log.info({ req: { headers: request.headers }, body: request.body }, 'about to fail');
+        throw Object.assign(new Error('exploded'), { headers: request.headers, body: request.body });
+      }),
     });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const { port } = app.server.address() as AddressInfo;
-    server = { app, database, url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}${WS_PATH}`, close: async () => {} };
+    tenant = await createTenant(server.database, [ORIGIN]);
   });
-  afterAll(async () => {
-    await app.close();
-    await database.close();
-  });
+  afterAll(async () => { await server.close(); });
 
   it('keeps passwords, tokens and secrets out of every line', async () => {
     const failed = await post(`${server.url}/api/auth/login`, { email: tenant.owner.email, password: wrongPassword });
