@@ -125,7 +125,9 @@ export const securityPlugin = fp(async (app, opts: { config: Config; distDir: st
   // A cross-site <form> or a "simple" CORS request (text/plain, urlencoded, multipart) needs no
   // preflight; refusing every body but JSON keeps such requests away from every handler.
   app.addHook('onRequest', async (request) => {
-    if (!STATE_CHANGING.has(request.method) || !request.url.startsWith('/api/')) return;
+    // Every path, not only /api/: no route outside it takes a body, and a prefix check is one
+    // spelling away from being bypassed.
+    if (!STATE_CHANGING.has(request.method)) return;
     const type = request.headers['content-type'];
     const hasBody = type !== undefined || Number(request.headers['content-length'] ?? 0) > 0 ||
       request.headers['transfer-encoding'] !== undefined;

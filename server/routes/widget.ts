@@ -21,8 +21,9 @@ export const widgetRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
   async function allowSiteOrigin(request: FastifyRequest, reply: FastifyReply) {
     reply.header('vary', 'Origin');
     const origin = request.headers.origin;
-    const siteKey = (request.query as { site?: string }).site;
-    if (!origin || !siteKey) return;
+    // Before validation: `?site=a&site=b` arrives as an array, which names no site.
+    const siteKey: unknown = (request.query as { site?: unknown }).site;
+    if (!origin || typeof siteKey !== 'string' || !siteKey) return;
     const site = await services.identity.siteByKey(siteKey);
     if (site && originAllowed(site, origin)) reply.header('access-control-allow-origin', origin);
   }

@@ -81,6 +81,7 @@ describe(`HTTP security (${driver})`, () => {
         await preflight(sessionUrl(), STRANGER),
         await preflight(`${server.url}/api/widget/session`, SHOP),
         await preflight(`${server.url}/api/widget/session?site=no-such-site`, SHOP),
+        await preflight(`${sessionUrl()}&site=${tenant.site.publicKey}`, SHOP),
       ]) {
         expect(refused.headers.get('access-control-allow-origin')).toBeNull();
         expect(refused.headers.get('access-control-allow-methods')).toBeNull();
@@ -141,6 +142,11 @@ describe(`HTTP security (${driver})`, () => {
           expect(await response.json(), `${path} ${type}`).toMatchObject({ statusCode: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
         }
       }
+    });
+
+    it('refuses a form posted to any path, not only under /api/', async () => {
+      const response = await fetch(`${server.url}/console/`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=b' });
+      expect(response.status).toBe(415);
     });
 
     it('refuses a body without a content type, and takes JSON or no body at all', async () => {
