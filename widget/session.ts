@@ -2,7 +2,6 @@
 // the widget settings and the team's status.
 import { errorEntry } from '../protocol/index.ts';
 import type { WidgetSessionResponse } from '../protocol/index.ts';
-import { warnOnce } from './warn.ts';
 
 export type SessionResult =
   | { kind: 'ok'; session: WidgetSessionResponse }
@@ -24,8 +23,7 @@ export async function requestSession(base: string, siteKey: string, token: strin
       credentials: 'omit',
     });
   } catch {
-    await explainBlockedRequest(base, siteKey);
-    return { kind: 'retry' };
+    return (await serverReachable(base)) ? refusedUnseen(siteKey) : { kind: 'retry' };
   }
   try {
     body = await response.json();
@@ -55,22 +53,25 @@ function isSession(body: unknown): body is WidgetSessionResponse {
     typeof candidate.settings === 'object' && candidate.settings !== null;
 }
 
-let explained = false;
-
 /**
- * The server answers CORS only to the named site's allowed origins, so a refused page sees a
- * network error, not the code. If the server is reachable (widget.js needs no CORS), that is the
- * likely cause: say so once, and keep retrying quietly in case it was a passing failure after all.
+ * The server answers CORS only to the named site's allowed origins, so a page it refuses sees a
+ * network error, not the code. /widget.js needs no CORS: if it answers, the server is up and has
+ * refused this page, and asking again every few seconds would only load it for nothing.
  */
-async function explainBlockedRequest(base: string, siteKey: string): Promise<void> {
-  if (explained) return;
+async function serverReachable(base: string): Promise<boolean> {
   try {
     await fetch(`${base}/widget.js`, { mode: 'no-cors', cache: 'no-store', credentials: 'omit' });
+    return true;
   } catch {
-    return; // the network or the server is down: nothing to explain
+    return false; // the network or the server is down: worth another try later
   }
-  explained = true;
+}
+
+function refusedUnseen(siteKey: string): SessionResult {
   const origin = globalThis.location?.origin ?? 'this page';
-  warnOnce(`SITE_NOT_FOUND or ORIGIN_NOT_ALLOWED: the server refused this page (check data-site="${siteKey}" ` +
-    `and that ${origin} is one of the site's allowed origins)`);
+  return {
+    kind: 'refused',
+    code: 'SITE_NOT_FOUND or ORIGIN_NOT_ALLOWED',
+    message: `the server refused this page (check data-site="${siteKey}" and that ${origin} is one of the site's allowed origins)`,
+  };
 }
