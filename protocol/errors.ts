@@ -21,6 +21,8 @@ export const errorCatalog = {
   UNKNOWN_TYPE: { status: 400, temporary: false, message: 'Unknown frame type' },
   VALIDATION_FAILED: { status: 400, temporary: false, message: 'Invalid request' },
   MESSAGE_INVALID: { status: 400, temporary: false, message: 'Invalid message' },
+  /** A state-changing REST call whose body is not JSON: how a cross-site form would arrive. */
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, temporary: false, message: 'Send the body as application/json' },
   /** Too many invalid frames: the client is broken, reconnecting will not help. */
   PROTOCOL_VIOLATION: { status: 400, close: 4009, temporary: false, message: 'Too many invalid frames' },
   // ---- who is asking ----

@@ -20,6 +20,7 @@ import { loadSecret } from './services/tokens.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { staticPlugin } from './plugins/static.ts';
 import { operationsRoutes } from './plugins/operations.ts';
+import { REDACTED_LOG_PATHS, securityPlugin } from './plugins/security.ts';
 import { authRoutes } from './routes/auth.ts';
 import { widgetRoutes } from './routes/widget.ts';
 import { conversationRoutes } from './routes/conversations.ts';
@@ -41,16 +42,26 @@ export interface AppDeps {
   /** Defaults to presence in memory (one node). */
   presence?: Presence;
   distDir?: string;
+  /** Where log lines go instead of stdout (tests read them). */
+  logStream?: { write(line: string): void };
 }
 
 const defaultDistDir = fileURLToPath(new URL('../dist', import.meta.url));
 
 export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: { level: config.logLevel },
+    logger: {
+      level: config.logLevel,
+      redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
+      ...(deps.logStream ? { stream: deps.logStream } : {}),
+    },
     // One line per request drowns what matters; errors and warnings are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 256 * 1024,
+    // Behind a load balancer, request.ip (and so the rate limits) follows X-Forwarded-For only when told to.
+    trustProxy: typeof config.trustProxy === 'number'
+      ? ((hops) => (_address: string, hop: number) => hop < hops)(config.trustProxy)
+      : config.trustProxy,
     // Ids and client-chosen names appear in URLs; keep the router from choking on long ones.
     routerOptions: { maxParamLength: 200 },
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -120,6 +131,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       done();
     },
   });
+  await app.register(securityPlugin, { config, distDir: deps.distDir ?? defaultDistDir });
   await app.register(authPlugin, { services });
   await app.register(authRoutes, { services });
   await app.register(widgetRoutes, { services });

@@ -26,6 +26,23 @@ export interface Config {
   rateLimitBurst: number;
   /** A connection whose unsent output passes this many bytes is closed (SLOW_CONSUMER). */
   sendBufferLimit: number;
+  /**
+   * REST rate limits: requests per window (rateLimitWindowMs) for one key. Counted in memory, or on
+   * Redis when redisUrl is set so that every node shares them.
+   */
+  loginRateLimitPerAddress: number;
+  /** Per e-mail address tried, whichever client asks: slows guessing one agent's password from many addresses. */
+  loginRateLimitPerEmail: number;
+  /** Widget session creations per client address and site. */
+  sessionRateLimitPerAddress: number;
+  /** Agent API requests per signed-in agent. */
+  apiRateLimitPerToken: number;
+  rateLimitWindowMs: number;
+  /**
+   * Fastify's trustProxy: whom to believe about the client's address (X-Forwarded-For). Off by
+   * default, since a client could otherwise pick its own address and escape every limit.
+   */
+  trustProxy: boolean | number | string;
   logLevel: string;
   /** When set, GET /metrics requires `Authorization: Bearer <token>`; when unset it is open. */
   metricsToken: string | undefined;
@@ -69,9 +86,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerSecond: intFrom(env, 'RATE_LIMIT_PER_SECOND', 10, 1),
     rateLimitBurst: intFrom(env, 'RATE_LIMIT_BURST', 30, 1),
     sendBufferLimit: intFrom(env, 'SEND_BUFFER_LIMIT', 1024 * 1024, 1024),
+    loginRateLimitPerAddress: intFrom(env, 'LOGIN_RATE_LIMIT_PER_ADDRESS', 30, 1),
+    loginRateLimitPerEmail: intFrom(env, 'LOGIN_RATE_LIMIT_PER_EMAIL', 10, 1),
+    sessionRateLimitPerAddress: intFrom(env, 'SESSION_RATE_LIMIT_PER_ADDRESS', 300, 1),
+    apiRateLimitPerToken: intFrom(env, 'API_RATE_LIMIT_PER_TOKEN', 1200, 1),
+    rateLimitWindowMs: intFrom(env, 'RATE_LIMIT_WINDOW_MS', 60_000, 1000),
+    trustProxy: trustProxyFrom(env.TRUST_PROXY),
     logLevel: env.LOG_LEVEL || 'info',
     metricsToken: env.METRICS_TOKEN || undefined,
   };
+}
+
+/** TRUST_PROXY: off (default), `true` (any proxy), a hop count, or addresses/CIDRs separated by commas. */
+function trustProxyFrom(raw: string | undefined): boolean | number | string {
+  const value = raw?.trim() ?? '';
+  if (value === '' || value === 'false' || value === 'off' || value === '0') return false;
+  if (value === 'true' || value === 'on') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
 }
 
 /** A config for tests and embedding: defaults, overridden field by field. */

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import postgres from 'postgres';
 import WebSocket from 'ws';
 import { openDb, schema, type Database } from '../db/index.ts';
-import { buildApp } from '../server/app.ts';
+import { buildApp, type AppDeps } from '../server/app.ts';
 import { testConfig, type Config } from '../server/config.ts';
 import { hashPassword } from '../server/services/passwords.ts';
 import { newSiteKey, DEFAULT_WIDGET_SETTINGS } from '../server/services/bootstrap.ts';
@@ -79,14 +79,22 @@ export interface TestServer {
 }
 
 /** buildApp on a real port of 127.0.0.1, with the Redis broker when the suite runs with Redis. */
-export async function startServer(options: { config?: Partial<Config>; database?: Database; port?: number } = {}): Promise<TestServer> {
+export async function startServer(options: {
+  config?: Partial<Config>; database?: Database; port?: number;
+  logStream?: AppDeps['logStream'];
+  /** Called before listening: a test's extra routes or hooks. */
+  setup?: (app: FastifyInstance) => void;
+} = {}): Promise<TestServer> {
   const database = options.database ?? await createTestDatabase();
   let broker: Broker | undefined;
   if (useRedis) {
     const { RedisBroker } = await import('../server/realtime/redis.ts');
     broker = new RedisBroker(process.env.REDIS_URL!, `parley-test-${randomBytes(4).toString('hex')}:`);
   }
-  const app = await buildApp(testConfig(options.config), { db: database.db, ...(broker ? { broker } : {}) });
+  const app = await buildApp(testConfig(options.config), {
+    db: database.db, ...(broker ? { broker } : {}), ...(options.logStream ? { logStream: options.logStream } : {}),
+  });
+  options.setup?.(app);
   await app.listen({ host: '127.0.0.1', port: options.port ?? 0 });
   const { port } = app.server.address() as AddressInfo;
   return {
@@ -118,8 +126,8 @@ export async function loginAgent(server: TestServer, email: string): Promise<str
 }
 
 export async function visitorSession(server: TestServer, site: schema.Site, origin = site.allowedOrigins[0]!, token?: string) {
-  const { status, body } = await post<{ token: string; visitorId: string }>(`${server.url}/api/widget/session`,
-    { siteKey: site.publicKey, ...(token ? { token } : {}) }, { origin });
+  const { status, body } = await post<{ token: string; visitorId: string }>(
+    `${server.url}/api/widget/session?site=${encodeURIComponent(site.publicKey)}`, token ? { token } : {}, { origin });
   if (status !== 200) throw new Error(`session failed: ${status} ${JSON.stringify(body)}`);
   return body;
 }

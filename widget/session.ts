@@ -1,4 +1,4 @@
-// POST /api/widget/session: trades the site key (and the visitor's earlier token, if any) for a token,
+// POST /api/widget/session?site=KEY: trades the site key (and the visitor's earlier token, if any) for a token,
 // the widget settings and the team's status.
 import { errorEntry } from '../protocol/index.ts';
 import type { WidgetSessionResponse } from '../protocol/index.ts';
@@ -14,14 +14,16 @@ export async function requestSession(base: string, siteKey: string, token: strin
   let response: Response;
   let body: unknown;
   try {
-    response = await fetch(`${base}/api/widget/session`, {
+    // The site goes in the URL: the CORS preflight carries no body, and the server answers it only
+    // for the named site's allowed origins.
+    response = await fetch(`${base}/api/widget/session?site=${encodeURIComponent(siteKey)}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(token ? { siteKey, token } : { siteKey }),
+      body: JSON.stringify(token ? { token } : {}),
       credentials: 'omit',
     });
   } catch {
-    return { kind: 'retry' };
+    return (await serverReachable(base)) ? refusedUnseen(siteKey) : { kind: 'retry' };
   }
   try {
     body = await response.json();
@@ -49,4 +51,27 @@ function isSession(body: unknown): body is WidgetSessionResponse {
   const candidate = body as Partial<WidgetSessionResponse> | null;
   return typeof candidate?.token === 'string' && typeof candidate.visitorId === 'string' &&
     typeof candidate.settings === 'object' && candidate.settings !== null;
+}
+
+/**
+ * The server answers CORS only to the named site's allowed origins, so a page it refuses sees a
+ * network error, not the code. /widget.js needs no CORS: if it answers, the server is up and has
+ * refused this page, and asking again every few seconds would only load it for nothing.
+ */
+async function serverReachable(base: string): Promise<boolean> {
+  try {
+    await fetch(`${base}/widget.js`, { mode: 'no-cors', cache: 'no-store', credentials: 'omit' });
+    return true;
+  } catch {
+    return false; // the network or the server is down: worth another try later
+  }
+}
+
+function refusedUnseen(siteKey: string): SessionResult {
+  const origin = globalThis.location?.origin ?? 'this page';
+  return {
+    kind: 'refused',
+    code: 'SITE_NOT_FOUND or ORIGIN_NOT_ALLOWED',
+    message: `the server refused this page (check data-site="${siteKey}" and that ${origin} is one of the site's allowed origins)`,
+  };
 }

@@ -6,6 +6,7 @@ import { AGENT_AUTH_CODES, AgentListResponse, MeResponse, responses } from './sc
 
 export const agentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   app.addHook('onRequest', app.requireAgent);
+  app.addHook('preHandler', app.limits.agentApi);
 
   app.get('/api/me', {
     schema: { summary: 'The signed-in agent, their account and its sites', response: responses(MeResponse, AGENT_AUTH_CODES) },

@@ -6,6 +6,7 @@ import { AGENT_AUTH_CODES, LoginResponse, responses } from './schemas.ts';
 
 export const authRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   app.post('/api/auth/login', {
+    preHandler: app.limits.login,
     schema: {
       summary: 'Sign in with email and password',
       body: Type.Object({
@@ -18,6 +19,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
 
   app.post('/api/auth/refresh', {
     onRequest: app.requireAgent,
+    preHandler: app.limits.agentApi,
     schema: {
       summary: 'A fresh token while the current one is valid',
       response: responses(LoginResponse, AGENT_AUTH_CODES),

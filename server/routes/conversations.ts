@@ -13,6 +13,7 @@ const withAccess = [...AGENT_AUTH_CODES, 'NOT_FOUND'] as const;
 export const conversationRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   const { conversations } = services;
   app.addHook('onRequest', app.requireAgent);
+  app.addHook('preHandler', app.limits.agentApi);
 
   app.get('/api/conversations', {
     schema: {
