@@ -248,6 +248,7 @@ describe(`REST rate limits (${driver})`, () => {
     }
   });
 
+  if (!useRedis) console.log('http-security: the shared-counts test runs only with REDIS_URL (the postgres+redis project)');
   it.runIf(useRedis)('shares the counts between nodes through Redis', async () => {
     const config = { ...limits, redisUrl: process.env.REDIS_URL! };
     const first = await startServer({ database, config });
