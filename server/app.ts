@@ -20,6 +20,7 @@ import { loadSecret } from './services/tokens.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { staticPlugin } from './plugins/static.ts';
 import { operationsRoutes } from './plugins/operations.ts';
+import { apiDocsPlugin } from './plugins/api-docs.ts';
 import { REDACTED_LOG_PATHS, securityPlugin } from './plugins/security.ts';
 import { authRoutes } from './routes/auth.ts';
 import { widgetRoutes } from './routes/widget.ts';
@@ -132,6 +133,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     },
   });
   await app.register(securityPlugin, { config, distDir: deps.distDir ?? defaultDistDir });
+  // Before the routes, which it documents as they are added.
+  await app.register(apiDocsPlugin);
   await app.register(authPlugin, { services });
   await app.register(authRoutes, { services });
   await app.register(widgetRoutes, { services });

@@ -8,7 +8,8 @@ import type { FastifyRequest, RouteOptions } from 'fastify';
 import { Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { AppError } from '../errors.ts';
 import type { Config } from '../config.ts';
 
@@ -69,16 +70,19 @@ function inlineStyleHashes(distDir: string): () => string {
   };
 }
 
-/** The console: its own script and the inline style of its page, talking to this origin only. */
-function consoleHeaders(distDir: string): FastifyHelmetOptions {
+/**
+ * A page of this origin (the console, the API's /docs): its own scripts, its own styles and the
+ * inline ones whose hashes are given, talking to this origin only, never framed.
+ */
+function pageHeaders(styleHashes: string | (() => string)): FastifyHelmetOptions {
   return {
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
         defaultSrc: ["'self'"],
         scriptSrc: ["'self'"],
-        styleSrc: ["'self'", inlineStyleHashes(distDir)],
-        // The page's favicon is `data:,`.
+        styleSrc: ["'self'", styleHashes],
+        // The console's favicon is `data:,`; swagger-ui draws some icons from data: URLs.
         imgSrc: ["'self'", 'data:'],
         // 'self' covers ws:/wss: to this host (CSP level 3).
         connectSrc: ["'self'"],
@@ -92,8 +96,26 @@ function consoleHeaders(distDir: string): FastifyHelmetOptions {
   };
 }
 
-function headersFor(url: string, distDir: string): FastifyHelmetOptions | undefined {
-  if (url === '/' || url === '/console' || url.startsWith('/console/')) return consoleHeaders(distDir);
+/**
+ * SHA-256 sources for the <style> elements swagger-ui renders (the top bar's logo is an SVG with
+ * one), read from its bundle so that an upgrade brings its own hashes instead of 'unsafe-inline'.
+ */
+function swaggerUiStyleHashes(): string {
+  try {
+    const bundle = readFileSync(join(dirname(createRequire(import.meta.url).resolve('@fastify/swagger-ui')),
+      'static', 'swagger-ui-standalone-preset.js'), 'utf8');
+    const hashes = [...bundle.matchAll(/createElement\("style",null,"([^"\\]*)"\)/g)]
+      .map((match) => `'sha256-${createHash('sha256').update(match[1]!).digest('base64')}'`);
+    return hashes.join(' ') || "'self'";
+  } catch {
+    return "'self'"; // a bundle laid out differently: the logo loses its colours, nothing else
+  }
+}
+
+function headersFor(url: string, pages: { console: FastifyHelmetOptions; docs: FastifyHelmetOptions }) {
+  if (url === '/' || url === '/console' || url.startsWith('/console/')) return pages.console;
+  // The API's interactive page (plugins/api-docs.ts) and its swagger-ui files.
+  if (url === '/docs' || url.startsWith('/docs/')) return pages.docs;
   if (url === '/widget.js' || url === '/api/widget/session') return EMBED_HEADERS;
   return undefined;
 }
@@ -115,9 +137,12 @@ export const REDACTED_LOG_PATHS = SECRET_LOG_KEYS.flatMap((key) => {
 export const securityPlugin = fp(async (app, opts: { config: Config; distDir: string }) => {
   const { config, distDir } = opts;
 
+  // The console's page is rebuilt while the server runs (hashes read per request); swagger-ui's
+  // bundle only changes with an install.
+  const pages = { console: pageHeaders(inlineStyleHashes(distDir)), docs: pageHeaders(swaggerUiStyleHashes()) };
   // Routes are told their kind as they are added; helmet reads `config.helmet` on each request.
   app.addHook('onRoute', (route: RouteOptions) => {
-    const headers = headersFor(route.url, distDir);
+    const headers = headersFor(route.url, pages);
     if (headers) route.config = { ...route.config, helmet: headers } as RouteOptions['config'];
   });
   await app.register(helmet, API_HEADERS);

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Services } from '../services/index.ts';
-import { AGENT_AUTH_CODES, LoginResponse, responses } from './schemas.ts';
+import { AGENT_AUTH_CODES, AGENT_SECURITY, LoginResponse, responses } from './schemas.ts';
 
 export const authRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   app.post('/api/auth/login', {
@@ -22,6 +22,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
     preHandler: app.limits.agentApi,
     schema: {
       summary: 'A fresh token while the current one is valid',
+      security: AGENT_SECURITY,
       response: responses(LoginResponse, AGENT_AUTH_CODES),
     },
   }, (request) => services.identity.renewAgent(request.agent!));

@@ -4,8 +4,8 @@ import Type from 'typebox';
 import type { Services } from '../services/index.ts';
 import { principal } from '../plugins/auth.ts';
 import {
-  AGENT_AUTH_CODES, ConversationListResponse, ConversationListView, ConversationResponse, ConversationStatus, IdParams,
-  MessagePage, responses,
+  AGENT_AUTH_CODES, AGENT_SECURITY, ConversationListResponse, ConversationListView, ConversationResponse, ConversationStatus,
+  IdParams, MessagePage, responses,
 } from './schemas.ts';
 
 const withAccess = [...AGENT_AUTH_CODES, 'NOT_FOUND'] as const;
@@ -17,6 +17,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<{ services: Services 
 
   app.get('/api/conversations', {
     schema: {
+      security: AGENT_SECURITY,
       summary: 'Conversations of the account, newest activity first',
       querystring: Type.Object({
         view: Type.Optional(ConversationListView),
@@ -29,11 +30,17 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<{ services: Services 
   }));
 
   app.get('/api/conversations/:id', {
-    schema: { summary: 'One conversation', params: IdParams, response: responses(ConversationResponse, withAccess) },
+    schema: {
+      security: AGENT_SECURITY,
+      summary: 'One conversation',
+      params: IdParams,
+      response: responses(ConversationResponse, withAccess),
+    },
   }, async (request) => ({ conversation: await conversations.get(principal(request), request.params.id) }));
 
   app.get('/api/conversations/:id/messages', {
     schema: {
+      security: AGENT_SECURITY,
       summary: 'Messages after a seq, oldest first',
       params: IdParams,
       querystring: Type.Object({
@@ -46,6 +53,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<{ services: Services 
 
   app.post('/api/conversations/:id/assign', {
     schema: {
+      security: AGENT_SECURITY,
       summary: 'Assign to an agent of the account, or to nobody (agentId null)',
       params: IdParams,
       body: Type.Object({ agentId: Type.Union([Type.String(), Type.Null()]) }),
@@ -57,6 +65,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<{ services: Services 
 
   app.post('/api/conversations/:id/status', {
     schema: {
+      security: AGENT_SECURITY,
       summary: 'Set the status: open, pending or resolved',
       params: IdParams,
       body: Type.Object({ status: ConversationStatus }),

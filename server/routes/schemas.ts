@@ -1,7 +1,7 @@
 // The REST API's shapes as TypeBox schemas: they validate requests, type the handlers (through the
-// type provider), serialise responses and will generate the OpenAPI document. The protocol's
-// TypeScript interfaces (protocol/) stay the clients' source; the checks at the bottom make the
-// compiler fail if a schema and its interface drift apart.
+// type provider), serialise responses and generate the OpenAPI document (plugins/api-docs.ts).
+// The protocol's TypeScript interfaces (protocol/) stay the clients' source; the checks at the
+// bottom make the compiler fail if a schema and its interface drift apart.
 import Type, { type Static, type TSchema } from 'typebox';
 import type * as protocol from '../../protocol/index.ts';
 import { errorCatalog, type ErrorCode } from '../../protocol/index.ts';
@@ -101,6 +101,14 @@ export function responses<S extends TSchema>(success: S, codes: readonly ErrorCo
   }
   return { ...errors, [status]: success } as Record<number, TSchema> & { [K in typeof status]: S };
 }
+
+/** The API document's name for the agents' bearer tokens (plugins/api-docs.ts declares it). */
+export const BEARER_SCHEME = 'bearerAuth';
+/**
+ * In the schema of every route behind `requireAgent`: the document's bearer requirement. The hook
+ * itself is invisible to the generator (plugin-level hooks are not in the route's options).
+ */
+export const AGENT_SECURITY = [{ [BEARER_SCHEME]: [] }];
 
 /** The codes an agent-authenticated route can answer with before its handler runs. */
 export const AGENT_AUTH_CODES = ['AUTH_REQUIRED', 'AUTH_INVALID', 'TOKEN_EXPIRED'] as const satisfies readonly ErrorCode[];
