@@ -40,6 +40,7 @@ async function main(): Promise<void> {
       ? `  Password:      ${first.generatedPassword}   (generated now and shown once; set ADMIN_PASSWORD to choose it)`
       : config.adminPassword ? '  Password:      from ADMIN_PASSWORD' : '  Password:      the one printed on first start (set ADMIN_PASSWORD to reset it)',
     ...(exampleUrl ? [`  Example shop:  ${exampleUrl}/   (a separate origin that embeds the widget)`] : []),
+    `  REST API:      ${config.publicUrl}/docs   (the OpenAPI document: ${config.publicUrl}/openapi.json)`,
     '',
     '  Paste this into any page of an allowed origin:',
     `  <script src="${config.publicUrl}/widget.js" data-site="${first.siteKey}" async></script>`,
