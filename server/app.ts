@@ -7,9 +7,10 @@ import { fileURLToPath } from 'node:url';
 import type { Db } from '../db/index.ts';
 import type { Config } from './config.ts';
 import { PROTOCOL, errorCatalog } from '../protocol/index.ts';
-import { AppError, errorBody, toAppError } from './errors.ts';
+import { AppError, errorBody, statusName, toAppError } from './errors.ts';
 import { MemoryBroker, type Broker } from './realtime/broker.ts';
 import { Hub } from './realtime/hub.ts';
+import { ConnectionCounts } from './realtime/connection-counts.ts';
 import { relayToClients } from './realtime/relay.ts';
 import { createServices, type Services } from './services/index.ts';
 import { DomainEvents } from './services/events.ts';
@@ -76,7 +77,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const hub = new Hub(broker);
   const secret = await loadSecret(deps.db, config.secret);
   const events = new DomainEvents((error, type) => app.log.error({ err: error, event: type }, 'event listener failed'));
-  const metrics = new Metrics((role) => hub.connections.get(role));
+  const connections = new ConnectionCounts();
+  const metrics = new Metrics((role) => connections.get(role));
   const services = createServices({
     db: deps.db,
     events,
@@ -99,7 +101,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       // Fastify's own 4xx (bad JSON, body too large, wrong content type): keep the status, one code.
       appError = new AppError('VALIDATION_FAILED', error.message);
       reply.status(error.statusCode);
-      return { ...errorBody(appError), statusCode: error.statusCode };
+      return { ...errorBody(appError), statusCode: error.statusCode, error: statusName(error.statusCode) };
     } else {
       appError = toAppError(error);
       if (appError.code === 'INTERNAL') request.log.error({ err: error }, 'request failed');
@@ -140,7 +142,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(widgetRoutes, { services });
   await app.register(conversationRoutes, { services });
   await app.register(agentRoutes, { services });
-  await app.register(gatewayRoutes, { services, hub, config });
+  await app.register(gatewayRoutes, { services, hub, config, connections });
   await app.register(staticPlugin, { distDir: deps.distDir ?? defaultDistDir });
   app.get('/healthz', () => ({ ok: true }));
   await app.register(operationsRoutes, {

@@ -18,15 +18,20 @@ declare module 'fastify' {
 export const authPlugin = fp(async (app, opts: { services: Services }) => {
   app.decorateRequest('agent', null);
   app.decorate('requireAgent', async (request: FastifyRequest) => {
-    const header = request.headers.authorization;
-    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    const token = bearerToken(request);
     if (!token) throw new AppError('AUTH_REQUIRED', 'Missing bearer token');
     const result = await opts.services.identity.authenticate(token, 'agent');
-    if (!result.ok) throw new AppError(result.code, result.code === 'TOKEN_EXPIRED' ? 'Token expired' : 'Invalid token');
-    if (result.session.kind !== 'agent') throw new AppError('AUTH_INVALID', 'Invalid token');
+    if (!result.ok) throw new AppError(result.code);
+    if (result.session.kind !== 'agent') throw new AppError('AUTH_INVALID');
     request.agent = result.session.agent;
   });
 }, { name: 'parley-auth' });
+
+/** The token of an `Authorization: Bearer …` header, or undefined. */
+export function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  return header?.startsWith('Bearer ') ? header.slice(7).trim() || undefined : undefined;
+}
 
 /** The authenticated agent as services want it. Only valid behind requireAgent. */
 export function principal(request: FastifyRequest): { agentId: string; accountId: string } {

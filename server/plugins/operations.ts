@@ -4,6 +4,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.ts';
+import { bearerToken } from './auth.ts';
 import type { Metrics } from '../services/metrics.ts';
 import { checkReadiness, type Probe } from '../services/readiness.ts';
 
@@ -32,11 +33,10 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsOpt
 
   const requireMetricsToken = async (request: FastifyRequest, reply: FastifyReply) => {
     if (!expected) return;
-    const header = request.headers.authorization;
-    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : '';
-    if (!timingSafeEqual(digest(token), expected)) {
+    const token = bearerToken(request);
+    if (!timingSafeEqual(digest(token ?? ''), expected)) {
       reply.header('www-authenticate', 'Bearer realm="metrics"');
-      throw new AppError(token ? 'AUTH_INVALID' : 'AUTH_REQUIRED', token ? 'Invalid token' : 'Missing bearer token');
+      throw token ? new AppError('AUTH_INVALID') : new AppError('AUTH_REQUIRED', 'Missing bearer token');
     }
   };
 

@@ -14,6 +14,7 @@ import { AppError, toAppError } from '../errors.ts';
 import type { Services } from '../services/index.ts';
 import { originAllowed, type AgentSession, type VisitorSession } from '../services/identity.ts';
 import { coalesceWrites } from './coalesce.ts';
+import type { ConnectionCounts } from './connection-counts.ts';
 import { parseClientFrame } from './frames.ts';
 import type { Heartbeat, Pingable } from './heartbeat.ts';
 import { channels, type Hub, type Subscriber } from './hub.ts';
@@ -37,6 +38,8 @@ export interface ConnectionContext {
   hub: Hub;
   config: Config;
   heartbeat: Heartbeat;
+  /** This node's sockets by role, for /metrics. */
+  connections: ConnectionCounts;
 }
 
 const SYNC_PAGE = 200;
@@ -69,7 +72,7 @@ export class ClientConnection implements Subscriber, Pingable {
   /** Attaches the listeners; call in the same turn as the upgrade, so no early frame is lost. */
   start(token: string | undefined): void {
     this.slice = this.context.heartbeat.add(this);
-    this.context.hub.connections.opened();
+    this.context.connections.opened();
     this.socket.on('message', (data, isBinary) => this.receive(data, isBinary));
     this.socket.on('close', () => this.cleanup());
     // Oversize or malformed WebSocket frames: ws has already closed the socket with the right code.
@@ -224,7 +227,7 @@ export class ClientConnection implements Subscriber, Pingable {
   private async readyVisitor(session: VisitorSession): Promise<ServerFrame> {
     const { visitor, site } = session;
     this.session = { kind: 'visitor', visitorId: visitor.id, siteId: site.id, accountId: site.accountId };
-    this.context.hub.connections.identified('visitor');
+    this.context.connections.identified('visitor');
     await this.join(channels.visitor(visitor.id), channels.team(site.accountId));
     return this.context.services.snapshots.forVisitor(session);
   }
@@ -235,7 +238,7 @@ export class ClientConnection implements Subscriber, Pingable {
       kind: 'agent', agentId: agent.id, accountId: agent.accountId, name: agent.name, connectionId: randomUUID(),
     };
     this.session = principal;
-    this.context.hub.connections.identified('agent');
+    this.context.connections.identified('agent');
     const { services } = this.context;
     await this.join(channels.account(agent.accountId));
     // Closed while subscribing: cleanup() has run, and nothing would ever take this agent offline again.
@@ -277,7 +280,7 @@ export class ClientConnection implements Subscriber, Pingable {
     for (const channel of this.joined) this.context.hub.leave(channel, this);
     this.joined = [];
     const session = this.session;
-    this.context.hub.connections.closed(session?.kind ?? 'unauthenticated');
+    this.context.connections.closed(session?.kind ?? 'unauthenticated');
     if (session?.kind === 'agent') {
       this.context.services.availability.disconnected(session.agentId, session.connectionId)
         .catch((error: unknown) => this.log.error({ err: error }, 'presence update failed'));

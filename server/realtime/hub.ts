@@ -3,7 +3,6 @@
 // one included) that has subscribers on the channel.
 import type { ServerFrame } from '../../protocol/index.ts';
 import type { Broker } from './broker.ts';
-import { ConnectionCounts } from './connection-counts.ts';
 
 export interface Subscriber {
   send(payload: string): void;
@@ -31,8 +30,6 @@ interface LocalChannel {
 
 export class Hub implements Publisher {
   private readonly local = new Map<string, LocalChannel>();
-  /** This node's sockets by role (for /metrics): the hub is what every connection already shares. */
-  readonly connections = new ConnectionCounts();
 
   constructor(private readonly broker: Broker) {
     broker.onMessage((channel, payload) => {

@@ -2,11 +2,8 @@
 // (realtime/connection.ts), which holds the connection's rules. Visitors and agents share it.
 import type { FastifyInstance } from 'fastify';
 import { PROTOCOL, WS_PATH } from '../../protocol/index.ts';
-import type { Config } from '../config.ts';
-import type { Services } from '../services/index.ts';
 import { ClientConnection, type ConnectionContext } from '../realtime/connection.ts';
 import { Heartbeat } from '../realtime/heartbeat.ts';
-import type { Hub } from '../realtime/hub.ts';
 import { releaseUpgradeResponse } from '../realtime/socket-internals.ts';
 
 /** The token a browser put in Sec-WebSocket-Protocol next to our protocol name, if any. */
@@ -15,9 +12,8 @@ function tokenFromProtocolHeader(header: string | undefined): string | undefined
   return header.split(',').map((part) => part.trim()).find((part) => part && part !== PROTOCOL);
 }
 
-export async function gatewayRoutes(app: FastifyInstance, opts: { services: Services; hub: Hub; config: Config }) {
-  const { services, hub, config } = opts;
-  const context: ConnectionContext = { services, hub, config, heartbeat: new Heartbeat(config.heartbeatMs) };
+export async function gatewayRoutes(app: FastifyInstance, opts: Omit<ConnectionContext, 'heartbeat'>) {
+  const context: ConnectionContext = { ...opts, heartbeat: new Heartbeat(opts.config.heartbeatMs) };
   app.addHook('onClose', async () => context.heartbeat.stop());
   app.get(WS_PATH, { websocket: true }, (socket, request) => {
     // Only what the connection needs is kept from the upgrade request: idle connections are the

@@ -16,7 +16,12 @@ const PATH = '/api/widget/session';
 /** Browsers cap it lower (Chromium: 2 h); a changed allowed-origins list applies within this. */
 const PREFLIGHT_MAX_AGE_SECONDS = 600;
 
+type Site = Awaited<ReturnType<Services['identity']['siteByKey']>>;
+
 export const widgetRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  /** The site the CORS check looked up, by request: the session call then needs no second query. */
+  const sitesLookedUp = new WeakMap<FastifyRequest, { key: string; site: Site }>();
+
   /** Access-Control-Allow-Origin for a page of one of the named site's allowed origins; nothing for others. */
   async function allowSiteOrigin(request: FastifyRequest, reply: FastifyReply) {
     reply.header('vary', 'Origin');
@@ -25,6 +30,7 @@ export const widgetRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     const siteKey: unknown = (request.query as { site?: unknown }).site;
     if (!origin || typeof siteKey !== 'string' || !siteKey) return;
     const site = await services.identity.siteByKey(siteKey);
+    sitesLookedUp.set(request, { key: siteKey, site });
     if (site && originAllowed(site, origin)) reply.header('access-control-allow-origin', origin);
   }
 
@@ -63,6 +69,10 @@ export const widgetRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     if (site && siteKey && site !== siteKey) throw new AppError('VALIDATION_FAILED', 'site and siteKey name different sites');
     const key = site ?? siteKey;
     if (!key) throw new AppError('VALIDATION_FAILED', 'Name the site: ?site=KEY');
-    return services.identity.visitorSession(key, request.headers.origin, token);
+    const { origin } = request.headers;
+    const lookedUp = sitesLookedUp.get(request);
+    return lookedUp?.key === key
+      ? services.identity.visitorSessionFor(lookedUp.site, origin, token)
+      : services.identity.visitorSession(key, origin, token);
   });
 };

@@ -49,7 +49,11 @@ export class Identity {
    * is renewed; anything else starts a new visitor.
    */
   async visitorSession(siteKey: string, origin: string | undefined, previousToken: string | undefined): Promise<WidgetSessionResponse> {
-    const site = await this.siteByKey(siteKey);
+    return this.visitorSessionFor(await this.siteByKey(siteKey), origin, previousToken);
+  }
+
+  /** The same, for a site already looked up by its key (null: no site has it). */
+  async visitorSessionFor(site: schema.Site | null, origin: string | undefined, previousToken: string | undefined): Promise<WidgetSessionResponse> {
     if (!site) throw new AppError('SITE_NOT_FOUND', 'No site has this key');
     if (!originAllowed(site, origin)) throw new AppError('ORIGIN_NOT_ALLOWED', 'This page\'s origin is not allowed for this site');
     let visitor: schema.Visitor | undefined;

@@ -48,8 +48,7 @@ describe('the REST route table', () => {
     }
   });
 
-  it('serialises only what the schema names', async () => {
-    // An unknown field in a request body is ignored, and nothing but the declared fields comes back.
+  it('answers an error with exactly the error body\'s fields', async () => {
     const response = await fetch(`${server.url}/api/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { parseClientFrame } from '../../server/realtime/frames.ts';
-import { afterClose } from '../../protocol/index.ts';
 
 describe('client frame validation', () => {
   it('accepts each valid frame type', () => {
