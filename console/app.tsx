@@ -1,4 +1,4 @@
-// The session gate: a stored token is checked with /api/me before the inbox opens; any 401, here
+// The session gate: a stored token is checked with /api/v1/me before the inbox opens; any 401, here
 // or later, drops the token and returns to the login screen.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { AgentView } from '../protocol/index.ts';

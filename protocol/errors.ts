@@ -39,6 +39,9 @@ export const errorCatalog = {
   SITE_NOT_FOUND: { status: 404, close: 4004, temporary: false, message: 'No site has this key' },
   /** Also for another account's ids: the two are indistinguishable on purpose. */
   NOT_FOUND: { status: 404, temporary: false, message: 'Not found' },
+  CONFLICT: { status: 409, temporary: false, message: 'Conflicts with what exists' },
+  INVITATION_EXPIRED: { status: 410, temporary: false, message: 'This invitation has expired or was used' },
+  URL_NOT_ALLOWED: { status: 400, temporary: false, message: 'This URL points at a private or loopback address' },
   // ---- the server's state ----
   RATE_LIMITED: { status: 429, temporary: true, message: 'Too many requests, slow down' },
   /** The database could not be reached; nothing was stored. */

@@ -11,8 +11,9 @@ export const WS_PATH = '/ws';
 export const MAX_MESSAGE_LENGTH = 4000;
 
 export type Role = 'visitor' | 'agent';
-export type AuthorKind = 'visitor' | 'agent' | 'system';
-export type ConversationStatus = 'open' | 'pending' | 'resolved';
+export type AuthorKind = 'visitor' | 'agent' | 'system' | 'bot';
+/** `snoozed` reopens by itself at `snoozedUntil`. */
+export type ConversationStatus = 'open' | 'pending' | 'resolved' | 'snoozed';
 export type Availability = 'online' | 'away' | 'offline';
 export type AgentRole = 'owner' | 'admin' | 'agent';
 
@@ -38,10 +39,32 @@ export interface ConversationView {
   visitorName: string;
   assigneeId: string | null;
   status: ConversationStatus;
+  /** ISO 8601, while snoozed. */
+  snoozedUntil: string | null;
   lastSeq: number;
   createdAt: string;
   updatedAt: string;
   lastMessage: { body: string; authorKind: AuthorKind; createdAt: string } | null;
+}
+
+/** An agent's private remark on a conversation: agents only, never sent to a visitor, outside the seq. */
+export interface NoteView {
+  id: string;
+  conversationId: string;
+  authorId: string | null;
+  authorName: string;
+  body: string;
+  createdAt: string;
+}
+
+export interface VisitorView {
+  id: string;
+  siteId: string;
+  name: string | null;
+  email: string | null;
+  attributes: Record<string, string | number | boolean>;
+  createdAt: string;
+  lastSeenAt: string;
 }
 
 export interface AgentView {
@@ -58,6 +81,12 @@ export interface WidgetSettings {
   /** CSS colour of the launcher and the visitor's bubbles */
   color: string;
   position: 'right' | 'left';
+  /** Shown above agents' replies instead of each agent's name, when set. */
+  teamName?: string;
+  launcherLabel?: string;
+  /** BCP 47 */
+  locale?: string;
+  expectedReplyTime?: string;
 }
 
 // ---- client → server -------------------------------------------------------------------------
@@ -108,6 +137,8 @@ export interface AckFrame {
   createdAt: string;
 }
 export interface MessageFrame { type: 'message'; message: MessageView }
+/** To agents: a colleague added a private note. */
+export interface NoteFrame { type: 'note'; note: NoteView }
 /** A conversation was created or changed (assignee, status, last message). */
 export interface ConversationFrame { type: 'conversation'; conversation: ConversationView }
 export interface TypingEventFrame {
@@ -140,6 +171,7 @@ export type ServerFrame =
   | AgentReady
   | AckFrame
   | MessageFrame
+  | NoteFrame
   | ConversationFrame
   | TypingEventFrame
   | PresenceFrame

@@ -27,6 +27,7 @@ import { authRoutes } from './routes/auth.ts';
 import { widgetRoutes } from './routes/widget.ts';
 import { conversationRoutes } from './routes/conversations.ts';
 import { agentRoutes } from './routes/agents.ts';
+import { tokenRoutes } from './routes/tokens.ts';
 import { gatewayRoutes } from './routes/gateway.ts';
 
 declare module 'fastify' {
@@ -47,6 +48,8 @@ export interface AppDeps {
   /** Where log lines go instead of stdout (tests read them). */
   logStream?: { write(line: string): void };
 }
+
+export const API_PREFIX = '/api/v1';
 
 const defaultDistDir = fileURLToPath(new URL('../dist', import.meta.url));
 
@@ -138,10 +141,14 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   // Before the routes, which it documents as they are added.
   await app.register(apiDocsPlugin);
   await app.register(authPlugin, { services });
-  await app.register(authRoutes, { services });
   await app.register(widgetRoutes, { services });
-  await app.register(conversationRoutes, { services });
-  await app.register(agentRoutes, { services });
+  // The REST API, versioned: what site owners' scripts and the console call.
+  await app.register(async (api) => {
+    await api.register(authRoutes, { services });
+    await api.register(conversationRoutes, { services });
+    await api.register(agentRoutes, { services });
+    await api.register(tokenRoutes, { services });
+  }, { prefix: API_PREFIX });
   await app.register(gatewayRoutes, { services, hub, config, connections });
   await app.register(staticPlugin, { distDir: deps.distDir ?? defaultDistDir });
   app.get('/healthz', () => ({ ok: true }));

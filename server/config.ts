@@ -46,6 +46,23 @@ export interface Config {
   logLevel: string;
   /** When set, GET /metrics requires `Authorization: Bearer <token>`; when unset it is open. */
   metricsToken: string | undefined;
+  /**
+   * Webhook URLs at loopback, private or link-local addresses are refused (server-side request
+   * forgery) unless this is set: for local development and tests only.
+   */
+  webhooksAllowPrivate: boolean;
+  /** Delivery workers look for due deliveries this often (and at once when one is recorded). */
+  webhookPollMs: number;
+  /** A failing endpoint is retried with backoff for this long, then disabled. */
+  webhookRetryForMs: number;
+  /** One delivery attempt's timeout. */
+  webhookTimeoutMs: number;
+  /** SMTP server for invitation e-mails, e.g. smtp://user:pass@mail.example.com:587; unset: links are only shown. */
+  smtpUrl: string | undefined;
+  /** The From: of e-mails. */
+  mailFrom: string;
+  /** How long an invitation link is valid. */
+  invitationTtlMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -94,7 +111,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: trustProxyFrom(env.TRUST_PROXY),
     logLevel: env.LOG_LEVEL || 'info',
     metricsToken: env.METRICS_TOKEN || undefined,
+    webhooksAllowPrivate: booleanFrom(env, 'WEBHOOKS_ALLOW_PRIVATE', false),
+    webhookPollMs: intFrom(env, 'WEBHOOK_POLL_MS', 1000, 10),
+    webhookRetryForMs: intFrom(env, 'WEBHOOK_RETRY_FOR_MS', 24 * 3600_000, 1000),
+    webhookTimeoutMs: intFrom(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100),
+    smtpUrl: env.SMTP_URL || undefined,
+    mailFrom: env.MAIL_FROM || 'Parley <parley@localhost>',
+    invitationTtlMs: intFrom(env, 'INVITATION_TTL_HOURS', 72, 1) * 3600_000,
   };
+}
+
+function booleanFrom(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1' || raw === 'on') return true;
+  if (raw === 'false' || raw === '0' || raw === 'off') return false;
+  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
 }
 
 /** TRUST_PROXY: off (default), `true` (any proxy), a hop count, or addresses/CIDRs separated by commas. */

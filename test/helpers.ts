@@ -120,7 +120,7 @@ export async function get<T = unknown>(url: string, token?: string): Promise<{ s
 }
 
 export async function loginAgent(server: TestServer, email: string): Promise<string> {
-  const { status, body } = await post<{ token: string }>(`${server.url}/api/auth/login`, { email, password: PASSWORD });
+  const { status, body } = await post<{ token: string }>(`${server.url}/api/v1/auth/login`, { email, password: PASSWORD });
   if (status !== 200) throw new Error(`login failed: ${status} ${JSON.stringify(body)}`);
   return body.token;
 }

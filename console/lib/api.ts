@@ -80,22 +80,22 @@ export function createApi(getToken: () => string | null, onUnauthorized: () => v
     const error = (payload ?? {}) as { code?: unknown; message?: unknown };
     const code = typeof error.code === 'string' ? error.code : `HTTP_${response.status}`;
     const message = typeof error.message === 'string' ? error.message : response.statusText || 'Request failed';
-    if (response.status === 401 && path !== '/api/auth/login') onUnauthorized();
+    if (response.status === 401 && path !== '/api/v1/auth/login') onUnauthorized();
     throw new ApiError(response.status, code, message);
   }
 
-  const conversationPath = (id: string) => `/api/conversations/${encodeURIComponent(id)}`;
+  const conversationPath = (id: string) => `/api/v1/conversations/${encodeURIComponent(id)}`;
 
   return {
-    refresh: () => request<LoginResponse>('/api/auth/refresh', { method: 'POST', body: {} }),
+    refresh: () => request<LoginResponse>('/api/v1/auth/refresh', { method: 'POST', body: {} }),
     login: (email, password) =>
-      request<LoginResponse>('/api/auth/login', { method: 'POST', body: { email, password } }),
+      request<LoginResponse>('/api/v1/auth/login', { method: 'POST', body: { email, password } }),
 
-    me: () => request<MeResponse>('/api/me'),
+    me: () => request<MeResponse>('/api/v1/me'),
 
     conversations: async (view, status) => {
       const query = new URLSearchParams({ view, status });
-      const { conversations } = await request<ConversationListResponse>(`/api/conversations?${query}`);
+      const { conversations } = await request<ConversationListResponse>(`/api/v1/conversations?${query}`);
       return conversations;
     },
 
@@ -128,6 +128,6 @@ export function createApi(getToken: () => string | null, onUnauthorized: () => v
       return conversation;
     },
 
-    agents: async () => (await request<AgentListResponse>('/api/agents')).agents,
+    agents: async () => (await request<AgentListResponse>('/api/v1/agents')).agents,
   };
 }

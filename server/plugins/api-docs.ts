@@ -13,9 +13,10 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 const OPENAPI_PATH = '/openapi.json';
 const DOCS_PREFIX = '/docs';
 
-/** /api/me is about agents too; every other group is named by the path's second segment. */
+/** /api/v1/me is about agents too; every other group is named by the segment after the version. */
 const tagOf = (url: string) => {
-  const group = url.split('/')[2] ?? 'api';
+  const segments = url.split('/');
+  const group = (segments[2] === 'v1' ? segments[3] : segments[2]) ?? 'api';
   return group === 'me' ? 'agents' : group;
 };
 
@@ -26,7 +27,7 @@ export const apiDocsPlugin = fp(async (app) => {
       info: { title: pkg.name, version: pkg.version, description: pkg.description },
       components: {
         securitySchemes: {
-          [BEARER_SCHEME]: { type: 'http', scheme: 'bearer', description: 'An agent token from POST /api/auth/login' },
+          [BEARER_SCHEME]: { type: 'http', scheme: 'bearer', description: 'An API token (parley_pat_…, from POST /api/v1/tokens) or an agent token from POST /api/v1/auth/login' },
         },
       },
     },

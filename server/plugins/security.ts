@@ -193,6 +193,6 @@ export const securityPlugin = fp(async (app, opts: { config: Config; distDir: st
     widgetSession: limit('widget-session', config.sessionRateLimitPerAddress, (request) =>
       `${request.ip}:${(request.query as { site?: string }).site ?? (request.body as { siteKey?: string } | undefined)?.siteKey ?? ''}`),
     // Per agent rather than per token string, so that renewing the token does not reset the count.
-    agentApi: limit('agent-api', config.apiRateLimitPerToken, (request) => request.agent?.id ?? request.ip),
+    agentApi: limit('agent-api', config.apiRateLimitPerToken, (request) => request.caller?.tokenId ?? request.caller?.agentId ?? request.ip),
   });
 }, { name: 'parley-security' });

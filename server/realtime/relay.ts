@@ -9,6 +9,11 @@ export function relayToClients(events: DomainEvents, hub: Publisher): void {
     hub.publish([channels.account(accountId), channels.visitor(visitorId)], { type: 'message', message });
   });
 
+  // Notes are the account's business: agents only, never a visitor's channel.
+  events.on('note.created', ({ accountId, note }) => {
+    hub.publish([channels.account(accountId)], { type: 'note', note });
+  });
+
   // Created, assigned or with a new status: agents get the conversation's new view, visitors nothing.
   const conversationChanged = ({ accountId, conversation }: DomainEventMap['conversation.created']) => {
     hub.publish([channels.account(accountId)], { type: 'conversation', conversation });

@@ -2,10 +2,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Services } from '../services/index.ts';
+import { signedInAgent } from '../plugins/auth.ts';
 import { AGENT_AUTH_CODES, AGENT_SECURITY, LoginResponse, responses } from './schemas.ts';
 
 export const authRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
-  app.post('/api/auth/login', {
+  app.post('/auth/login', {
     preHandler: app.limits.login,
     schema: {
       summary: 'Sign in with email and password',
@@ -17,7 +18,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
     },
   }, (request) => services.identity.login(request.body.email, request.body.password));
 
-  app.post('/api/auth/refresh', {
+  app.post('/auth/refresh', {
     onRequest: app.requireAgent,
     preHandler: app.limits.agentApi,
     schema: {
@@ -25,5 +26,5 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
       security: AGENT_SECURITY,
       response: responses(LoginResponse, AGENT_AUTH_CODES),
     },
-  }, (request) => services.identity.renewAgent(request.agent!));
+  }, (request) => services.identity.renewAgent(signedInAgent(request)));
 };

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Services } from '../services/index.ts';
-import { principal } from '../plugins/auth.ts';
+import { caller } from '../plugins/auth.ts';
 import {
   AGENT_AUTH_CODES, AGENT_SECURITY, ConversationListResponse, ConversationListView, ConversationResponse, ConversationStatus,
   IdParams, MessagePage, responses,
@@ -15,7 +15,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<{ services: Services 
   app.addHook('onRequest', app.requireAgent);
   app.addHook('preHandler', app.limits.agentApi);
 
-  app.get('/api/conversations', {
+  app.get('/conversations', {
     schema: {
       security: AGENT_SECURITY,
       summary: 'Conversations of the account, newest activity first',
@@ -26,19 +26,19 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<{ services: Services 
       response: responses(ConversationListResponse, AGENT_AUTH_CODES),
     },
   }, async (request) => ({
-    conversations: await conversations.list(principal(request), request.query.view ?? 'all', request.query.status),
+    conversations: await conversations.list(caller(request), request.query.view ?? 'all', request.query.status),
   }));
 
-  app.get('/api/conversations/:id', {
+  app.get('/conversations/:id', {
     schema: {
       security: AGENT_SECURITY,
       summary: 'One conversation',
       params: IdParams,
       response: responses(ConversationResponse, withAccess),
     },
-  }, async (request) => ({ conversation: await conversations.get(principal(request), request.params.id) }));
+  }, async (request) => ({ conversation: await conversations.get(caller(request), request.params.id) }));
 
-  app.get('/api/conversations/:id/messages', {
+  app.get('/conversations/:id/messages', {
     schema: {
       security: AGENT_SECURITY,
       summary: 'Messages after a seq, oldest first',
@@ -49,29 +49,29 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<{ services: Services 
       }),
       response: responses(MessagePage, withAccess),
     },
-  }, (request) => conversations.messagesAfter(principal(request), request.params.id, request.query.afterSeq ?? 0, request.query.limit ?? 200));
+  }, (request) => conversations.messagesAfter(caller(request), request.params.id, request.query.afterSeq ?? 0, request.query.limit ?? 200));
 
-  app.post('/api/conversations/:id/assign', {
+  app.post('/conversations/:id/assign', {
     schema: {
       security: AGENT_SECURITY,
       summary: 'Assign to an agent of the account, or to nobody (agentId null)',
       params: IdParams,
-      body: Type.Object({ agentId: Type.Union([Type.String(), Type.Null()]) }),
+      body: Type.Object({ agentId: Type.Union([Type.String(), Type.Null()]) }, { examples: [{ agentId: null }] }),
       response: responses(ConversationResponse, withAccess),
     },
   }, async (request) => ({
-    conversation: await conversations.assign(principal(request), request.params.id, request.body.agentId),
+    conversation: await conversations.assign(caller(request), request.params.id, request.body.agentId),
   }));
 
-  app.post('/api/conversations/:id/status', {
+  app.post('/conversations/:id/status', {
     schema: {
       security: AGENT_SECURITY,
       summary: 'Set the status: open, pending or resolved',
       params: IdParams,
-      body: Type.Object({ status: ConversationStatus }),
+      body: Type.Object({ status: ConversationStatus }, { examples: [{ status: 'resolved' }] }),
       response: responses(ConversationResponse, withAccess),
     },
   }, async (request) => ({
-    conversation: await conversations.setStatus(principal(request), request.params.id, request.body.status),
+    conversation: await conversations.setStatus(caller(request), request.params.id, request.body.status),
   }));
 };

@@ -6,13 +6,13 @@ import Type, { type Static, type TSchema } from 'typebox';
 import type * as protocol from '../../protocol/index.ts';
 import { errorCatalog, type ErrorCode } from '../../protocol/index.ts';
 
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 export const Id = Type.String({ format: 'uuid' });
 export const IdParams = Type.Object({ id: Type.String({ maxLength: 200 }) });
 
-export const ConversationStatus = Type.Enum(['open', 'pending', 'resolved']);
-export const AuthorKind = Type.Enum(['visitor', 'agent', 'system']);
+export const ConversationStatus = Type.Enum(['open', 'pending', 'resolved', 'snoozed']);
+export const AuthorKind = Type.Enum(['visitor', 'agent', 'system', 'bot']);
 export const Availability = Type.Enum(['online', 'away', 'offline']);
 export const AgentRole = Type.Enum(['owner', 'admin', 'agent']);
 export const ConversationListView = Type.Enum(['unassigned', 'mine', 'all']);
@@ -36,6 +36,7 @@ export const ConversationView = Type.Object({
   visitorName: Type.String(),
   assigneeId: Nullable(Type.String()),
   status: ConversationStatus,
+  snoozedUntil: Nullable(Type.String({ format: 'date-time' })),
   lastSeq: Type.Integer(),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
@@ -55,6 +56,10 @@ export const WidgetSettings = Type.Object({
   greeting: Type.String(),
   color: Type.String(),
   position: Type.Enum(['right', 'left']),
+  teamName: Type.Optional(Type.String()),
+  launcherLabel: Type.Optional(Type.String()),
+  locale: Type.Optional(Type.String()),
+  expectedReplyTime: Type.Optional(Type.String()),
 });
 
 export const SiteView = Type.Object({
@@ -81,6 +86,17 @@ export const WidgetSessionResponse = Type.Object({
   settings: WidgetSettings,
   team: Type.Object({ online: Type.Boolean() }),
 });
+
+/** `?cursor=&limit=` of every list: pass a page's `nextCursor` back for the next one. */
+export const PageQuery = {
+  cursor: Type.Optional(Type.String({ maxLength: 500, description: 'nextCursor of the previous page' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+};
+
+/** A page of a list: the items under their plural name, and the cursor of the next page (null at the end). */
+export function Paged<K extends string, S extends TSchema>(key: K, item: S) {
+  return Type.Object({ [key]: Type.Array(item), nextCursor: Nullable(Type.String()) } as { [P in K]: Type.TArray<S> } & { nextCursor: Type.TUnion<[Type.TString, Type.TNull]> });
+}
 
 /** Every error answer: `code` is one of the catalog's (protocol/errors.ts). */
 export const ErrorBody = Type.Object({

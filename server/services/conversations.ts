@@ -15,6 +15,8 @@ import { LRUCache } from 'lru-cache';
 const { conversations, sites, agents } = schema;
 
 export interface AgentPrincipal { agentId: string; accountId: string }
+/** An agent, or an API token acting for the whole account (agentId null). */
+export interface AccountPrincipal { accountId: string; agentId: string | null }
 export interface VisitorPrincipal { visitorId: string; siteId: string; accountId: string }
 
 /** What never changes about a conversation: where it lives and whose it is. Safe to cache. */
@@ -33,7 +35,7 @@ export class Conversations {
   constructor(private readonly db: Db, private readonly events: DomainEvents) {}
 
   /** The conversation's fixed facts if it belongs to the agent's account; NOT_FOUND otherwise. */
-  async refForAgent(agent: AgentPrincipal, conversationId: string): Promise<ConversationRef> {
+  async refForAgent(agent: AccountPrincipal, conversationId: string): Promise<ConversationRef> {
     const ref = this.refs.get(conversationId) ?? await this.loadRef(conversationId);
     if (!ref || ref.accountId !== agent.accountId) throw notFound('Conversation not found');
     return ref;
@@ -47,7 +49,7 @@ export class Conversations {
   }
 
   /** Either check, by who is asking. */
-  refFor(who: AgentPrincipal | VisitorPrincipal, conversationId: string): Promise<ConversationRef> {
+  refFor(who: AccountPrincipal | VisitorPrincipal, conversationId: string): Promise<ConversationRef> {
     return 'agentId' in who ? this.refForAgent(who, conversationId) : this.refForVisitor(who, conversationId);
   }
 
@@ -82,29 +84,32 @@ export class Conversations {
     for (const row of rows) this.refs.set(row.id, { ...row, accountId: agent.accountId });
   }
 
-  list(agent: AgentPrincipal, view: ConversationListView, status: ConversationStatus | undefined): Promise<ConversationView[]> {
+  list(agent: AccountPrincipal, view: ConversationListView, status: ConversationStatus | undefined): Promise<ConversationView[]> {
     const filters: (SQL | undefined)[] = [eq(sites.accountId, agent.accountId)];
     if (status) filters.push(eq(conversations.status, status));
     else filters.push(ne(conversations.status, 'resolved'));
     if (view === 'unassigned') filters.push(isNull(conversations.assigneeId));
-    if (view === 'mine') filters.push(eq(conversations.assigneeId, agent.agentId));
+    if (view === 'mine') {
+      if (!agent.agentId) throw new AppError('VALIDATION_FAILED', 'view=mine needs an agent\'s sign-in, not an API token');
+      filters.push(eq(conversations.assigneeId, agent.agentId));
+    }
     return conversationViews(this.db, and(...filters));
   }
 
   /** A page of a conversation's messages after `afterSeq`, oldest first, if the asker may read it. */
-  async messagesAfter(who: AgentPrincipal | VisitorPrincipal, conversationId: string, afterSeq: number, limit: number): Promise<MessagePage> {
+  async messagesAfter(who: AccountPrincipal | VisitorPrincipal, conversationId: string, afterSeq: number, limit: number): Promise<MessagePage> {
     const ref = await this.refFor(who, conversationId);
     return messagesAfter(this.db, ref.id, afterSeq, limit);
   }
 
   /** The answer to a client's `sync`: the same page, named by the conversation's id as stored. */
-  async sync(who: AgentPrincipal | VisitorPrincipal, conversationId: string, afterSeq: number, limit: number): Promise<MessagesFrame> {
+  async sync(who: AccountPrincipal | VisitorPrincipal, conversationId: string, afterSeq: number, limit: number): Promise<MessagesFrame> {
     const ref = await this.refFor(who, conversationId);
     return { type: 'messages', conversationId: ref.id, ...await messagesAfter(this.db, ref.id, afterSeq, limit) };
   }
 
   /** The conversation if it belongs to the agent's account; NOT_FOUND otherwise. */
-  async requireForAgent(agent: AgentPrincipal, conversationId: string): Promise<schema.Conversation> {
+  async requireForAgent(agent: AccountPrincipal, conversationId: string): Promise<schema.Conversation> {
     if (!isUuid(conversationId)) throw notFound('Conversation not found');
     const [row] = await this.db
       .select({ conversation: conversations })
@@ -115,7 +120,7 @@ export class Conversations {
     return row.conversation;
   }
 
-  async get(agent: AgentPrincipal, conversationId: string): Promise<ConversationView> {
+  async get(agent: AccountPrincipal, conversationId: string): Promise<ConversationView> {
     if (!isUuid(conversationId)) throw notFound('Conversation not found');
     // One query: the view itself is scoped to the agent's account.
     const [view] = await conversationViews(this.db,
@@ -124,7 +129,7 @@ export class Conversations {
     return view;
   }
 
-  async assign(agent: AgentPrincipal, conversationId: string, assigneeId: string | null): Promise<ConversationView> {
+  async assign(agent: AccountPrincipal, conversationId: string, assigneeId: string | null): Promise<ConversationView> {
     const previous = await this.requireForAgent(agent, conversationId);
     if (assigneeId !== null) {
       const [assignee] = isUuid(assigneeId)
@@ -139,7 +144,7 @@ export class Conversations {
       { previousAssigneeId: previous.assigneeId }));
   }
 
-  async setStatus(agent: AgentPrincipal, conversationId: string, status: ConversationStatus): Promise<ConversationView> {
+  async setStatus(agent: AccountPrincipal, conversationId: string, status: ConversationStatus): Promise<ConversationView> {
     const previous = await this.requireForAgent(agent, conversationId);
     try {
       await this.db.update(conversations)

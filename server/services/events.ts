@@ -5,10 +5,12 @@
 //
 // The emitter is synchronous and passes the event object itself: emitting a message costs a function
 // call per listener, no copy and no serialisation (the hub serialises each frame once).
-import type { Availability, ConversationStatus, ConversationView, MessageView } from '../../protocol/index.ts';
+import type { Availability, ConversationStatus, ConversationView, MessageView, NoteView, VisitorView } from '../../protocol/index.ts';
 
-/** Who wrote or is typing. Agents carry their name, which clients show. */
-export interface Author { kind: 'visitor' | 'agent'; id: string; name: string | null }
+/** Who wrote or is typing. Agents and bots carry their name, which clients show; a bot has no id. */
+export type Author = Person | { kind: 'bot'; id: null; name: string };
+/** Who can type: bots answer at once, so they never do. */
+export interface Person { kind: 'visitor' | 'agent'; id: string; name: string | null }
 
 export interface ConversationEvent {
   accountId: string;
@@ -25,8 +27,16 @@ export interface DomainEventMap {
   'conversation.status': ConversationEvent & { previousStatus: ConversationStatus };
   /** A message was committed (resends of a stored message are not new: no event). */
   'message.created': { accountId: string; siteId: string; visitorId: string; message: MessageView };
+  /** An agent (or an API token) added a private note: agents hear of it, visitors never. */
+  'note.created': { accountId: string; siteId: string; visitorId: string; note: NoteView };
+  /** A visitor's name, e-mail or attributes changed (REST, or an identified widget). */
+  'visitor.updated': { accountId: string; visitor: VisitorView };
+  /** A right-to-erasure request removed a visitor and everything they wrote. */
+  'visitor.erased': { accountId: string; siteId: string; visitorId: string; conversationIds: string[]; messages: number };
+  /** An agent was deactivated: their tokens already fail; their open sockets must close now, on every node. */
+  'agent.deactivated': { accountId: string; agentId: string };
   /** Relayed, never stored. */
-  typing: { accountId: string; siteId: string; visitorId: string; conversationId: string; author: Author; typing: boolean };
+  typing: { accountId: string; siteId: string; visitorId: string; conversationId: string; author: Person; typing: boolean };
   /** An agent's availability as colleagues see it changed. */
   'agent.availability': { accountId: string; agentId: string; availability: Availability };
   /** Whether at least one agent of the account is online flipped: what visitors are shown. */

@@ -36,6 +36,13 @@ export function originAllowed(site: schema.Site, origin: string | undefined): bo
   return site.allowedOrigins.some((allowed) => normalizeOrigin(allowed) === wanted);
 }
 
+/** A deactivated agent's tokens stop at once; a password change refuses the tokens issued before it. */
+export function tokenStillValid(agent: schema.Agent, issuedAtSeconds: number): boolean {
+  if (agent.deactivatedAt) return false;
+  // JWT times are whole seconds: the token handed out with the change, in the same second, must work.
+  return !agent.tokensValidAfter || issuedAtSeconds >= Math.floor(agent.tokensValidAfter.getTime() / 1000);
+}
+
 export class Identity {
   constructor(private readonly db: Db, private readonly tokens: Tokens, private readonly presence: Presence) {}
 
@@ -78,7 +85,8 @@ export class Identity {
   async login(email: string, password: string): Promise<LoginResponse> {
     const [agent] = await this.db.select().from(agents).where(eq(agents.email, email.trim().toLowerCase()));
     const valid = await verifyPassword(password, agent?.passwordHash ?? await decoyHash());
-    if (!agent || !valid) throw new AppError('INVALID_CREDENTIALS', 'Wrong email or password');
+    // A deactivated agent gets the same answer as a wrong password: the login is simply gone.
+    if (!agent || !valid || agent.deactivatedAt) throw new AppError('INVALID_CREDENTIALS', 'Wrong email or password');
     return {
       token: await this.tokens.signAgent(agent.id, agent.accountId),
       agent: toAgentView(agent, await this.presence.availability(agent.id)),
@@ -101,7 +109,9 @@ export class Identity {
     if (claims.kind === 'agent') {
       if (!isUuid(claims.agentId)) return { ok: false, code: 'AUTH_INVALID' };
       const [agent] = await this.db.select().from(agents).where(eq(agents.id, claims.agentId));
-      if (!agent || agent.accountId !== claims.accountId) return { ok: false, code: 'AUTH_INVALID' };
+      if (!agent || agent.accountId !== claims.accountId || !tokenStillValid(agent, claims.issuedAt)) {
+        return { ok: false, code: 'AUTH_INVALID' };
+      }
       return { ok: true, session: { kind: 'agent', agent } };
     }
     if (!isUuid(claims.visitorId) || !isUuid(claims.siteId)) return { ok: false, code: 'AUTH_INVALID' };

@@ -4,6 +4,7 @@ import type { Db } from '../../db/index.ts';
 import type { Config } from '../config.ts';
 import { DomainEvents } from './events.ts';
 import { Tokens } from './tokens.ts';
+import { ApiTokens } from './api-tokens.ts';
 import type { Presence } from './presence.ts';
 import { MemoryPresence } from './presence-memory.ts';
 import { Routing } from './routing.ts';
@@ -19,6 +20,7 @@ export interface Services {
   /** What the services announce; subscribe here (realtime/relay.ts does, for the sockets). */
   events: DomainEvents;
   tokens: Tokens;
+  apiTokens: ApiTokens;
   presence: Presence;
   identity: Identity;
   routing: Routing;
@@ -45,6 +47,7 @@ export function createServices(deps: {
   const events = deps.events ?? new DomainEvents(deps.onError);
   const presence = deps.presence ?? new MemoryPresence();
   const tokens = new Tokens(deps.secret);
+  const apiTokens = new ApiTokens(db);
   const conversations = new Conversations(db, events);
   const routing = new Routing(db, presence, conversations);
   const messages = new Messages(db, events, routing, conversations, config.maxMessageLength, new MessageStore(db, {}, deps.onMessagesCommitted));
@@ -52,5 +55,5 @@ export function createServices(deps: {
   const availability = new Availability(presence, routing, events, deps.onError);
   const team = new Team(db, presence);
   const snapshots = new Snapshots(db, presence, conversations, messages, team);
-  return { events, tokens, presence, identity, routing, conversations, messages, availability, team, snapshots };
+  return { events, tokens, apiTokens, presence, identity, routing, conversations, messages, availability, team, snapshots };
 }

@@ -15,8 +15,11 @@ import type { ConversationStatus } from '../../protocol/index.ts';
 export interface NewMessage {
   conversationId: string;
   clientId: string;
-  authorKind: 'visitor' | 'agent';
-  authorId: string;
+  authorKind: 'visitor' | 'agent' | 'bot';
+  /** null for a bot, which has no row of its own */
+  authorId: string | null;
+  /** A bot's name; agents' and visitors' names come from their rows. */
+  authorName?: string | null;
   body: string;
 }
 
@@ -39,8 +42,9 @@ interface RawRow {
   conversation_id: string;
   seq: number;
   client_id: string;
-  author_kind: 'visitor' | 'agent' | 'system';
+  author_kind: 'visitor' | 'agent' | 'system' | 'bot';
   author_id: string | null;
+  author_name: string | null;
   body: string;
   created_at: Date | string;
   old_status?: ConversationStatus;
@@ -48,15 +52,15 @@ interface RawRow {
 }
 
 // One statement per batch. Its input is one array per column ($1 conversation ids, $2 client ids,
-// $3 author kinds, $4 author ids, $5 bodies), not one JSON document: PostgreSQL estimates unnest()
+// $3 author kinds, $4 author ids, $5 bodies, $6 bot names), not one JSON document: PostgreSQL estimates unnest()
 // of an array at 10 rows, jsonb_to_recordset() at 100, and a plan made for 100 hashes whole tables
 // where a batch of a few messages should probe their indexes (bench/experiments/statement-costs.ts).
 const APPEND_BATCH = `
   with input as (
     select t.ord::int as ord, t.conversation_id::uuid as conversation_id, t.client_id,
-      t.author_kind::author_kind as author_kind, t.author_id::uuid as author_id, t.body
-    from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
-      with ordinality as t(conversation_id, client_id, author_kind, author_id, body, ord)
+      t.author_kind::author_kind as author_kind, t.author_id::uuid as author_id, t.author_name, t.body
+    from unnest($1::text[], $2::text[], $3::text[], $4::text[], $6::text[], $5::text[])
+      with ordinality as t(conversation_id, client_id, author_kind, author_id, author_name, body, ord)
   ),
   fresh as (
     select distinct on (i.conversation_id, i.client_id) i.* from input i
@@ -69,6 +73,7 @@ const APPEND_BATCH = `
   totals as (
     select conversation_id, count(*)::int as added,
       bool_or(author_kind = 'visitor') as from_visitor,
+      bool_or(author_kind <> 'visitor') as replied,
       (array_agg(author_id order by ord) filter (where author_kind = 'agent'))[1] as first_agent
     from numbered group by conversation_id
   ),
@@ -82,13 +87,15 @@ const APPEND_BATCH = `
       -- A visitor writing reopens the conversation; an agent's first reply claims it.
       status = case when t.from_visitor then 'open'::conversation_status else c.status end,
       resolved_at = case when t.from_visitor then null else c.resolved_at end,
-      assignee_id = coalesce(c.assignee_id, t.first_agent)
+      assignee_id = coalesce(c.assignee_id, t.first_agent),
+      -- For first-response-time reports; no index holds it, so the update stays HOT.
+      first_reply_at = case when t.replied then coalesce(c.first_reply_at, now()) else c.first_reply_at end
     from totals t where c.id = t.conversation_id
     returning c.id, c.last_seq - t.added as base
   ),
   inserted as (
-    insert into messages (conversation_id, seq, client_id, author_kind, author_id, body, created_at)
-    select n.conversation_id, b.base + n.rank, n.client_id, n.author_kind, n.author_id, n.body, now()
+    insert into messages (conversation_id, seq, client_id, author_kind, author_id, author_name, body, created_at)
+    select n.conversation_id, b.base + n.rank, n.client_id, n.author_kind, n.author_id, n.author_name, n.body, now()
     from numbered n join bumped b on b.id = n.conversation_id
     returning *
   )
@@ -111,6 +118,7 @@ function toRow(raw: RawRow): schema.Message {
     clientId: raw.client_id,
     authorKind: raw.author_kind,
     authorId: raw.author_id,
+    authorName: raw.author_name,
     body: raw.body,
     createdAt: raw.created_at instanceof Date ? raw.created_at : new Date(raw.created_at),
   };
@@ -217,7 +225,7 @@ export class MessageStore {
   private async writeBatch(messages: NewMessage[]): Promise<(Appended | null)[]> {
     const inserted = await this.query(this.appendStatement(messages.length), [
       messages.map((m) => m.conversationId), messages.map((m) => m.clientId), messages.map((m) => m.authorKind),
-      messages.map((m) => m.authorId), messages.map((m) => m.body),
+      messages.map((m) => m.authorId), messages.map((m) => m.body), messages.map((m) => m.authorName ?? null),
     ]);
 
     const found = new Map<string, Appended>();

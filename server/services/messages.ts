@@ -9,7 +9,7 @@ import { AppError, notFound } from '../errors.ts';
 import type { Routing } from './routing.ts';
 import type { AgentPrincipal, Conversations, VisitorPrincipal } from './conversations.ts';
 import { latestConversationOf } from './conversations.ts';
-import type { Author, DomainEvents } from './events.ts';
+import type { Author, DomainEvents, Person } from './events.ts';
 import { toMessageView } from './views.ts';
 import { LRUCache } from 'lru-cache';
 import type { Appended, MessageStore } from './message-store.ts';
@@ -77,7 +77,7 @@ export class Messages {
   /** Typing is announced, never stored, in a conversation the author may write to. */
   async typing(who: VisitorPrincipal | (AgentPrincipal & { name: string }), conversationId: string, typing: boolean): Promise<void> {
     const ref = await this.conversations.refFor(who, conversationId);
-    const author: Author = 'agentId' in who
+    const author: Person = 'agentId' in who
       ? { kind: 'agent', id: who.agentId, name: who.name }
       : { kind: 'visitor', id: who.visitorId, name: null };
     this.events.emit('typing',
@@ -131,11 +131,14 @@ export class Messages {
   }
 
   private async append(conversationId: string, author: Author, clientId: string, body: string): Promise<Sent & { before: Appended['before'] }> {
-    const appended = await this.store.append({ conversationId, clientId, authorKind: author.kind, authorId: author.id, body });
+    const appended = await this.store.append({
+      conversationId, clientId, authorKind: author.kind, authorId: author.id, authorName: author.kind === 'bot' ? author.name : null, body,
+    });
     if (!appended) throw new AppError('NOT_FOUND', 'Conversation not found');
     const { row, duplicate, before } = appended;
-    // A duplicate's author is the original's: name it only when it is this agent.
-    const authorName = row.authorKind === 'agent' && row.authorId === author.id ? author.name : null;
+    // A duplicate's author is the original's: name it only when it is this agent. A bot's name is stored.
+    const authorName = row.authorKind === 'bot' ? row.authorName
+      : row.authorKind === 'agent' && row.authorId === author.id ? author.name : null;
     return { message: toMessageView(row, authorName), duplicate, before };
   }
 }

@@ -15,7 +15,8 @@ export const AGENT_TOKEN_TTL = '12h';
 export const VISITOR_RENEWAL_GRACE_SECONDS = 90 * 24 * 3600;
 
 export interface VisitorClaims { kind: 'visitor'; visitorId: string; siteId: string }
-export interface AgentClaims { kind: 'agent'; agentId: string; accountId: string }
+/** issuedAt: seconds since the epoch; a password change refuses tokens issued before it. */
+export interface AgentClaims { kind: 'agent'; agentId: string; accountId: string; issuedAt: number }
 export type Claims = VisitorClaims | AgentClaims;
 
 export type VerifyResult = { ok: true; claims: Claims } | { ok: false; reason: 'expired' | 'invalid' };
@@ -59,7 +60,7 @@ export class Tokens {
         return { ok: true, claims: { kind: 'visitor', visitorId: sub, siteId: payload.site } };
       }
       if (aud === 'agent' && typeof payload.acc === 'string') {
-        return { ok: true, claims: { kind: 'agent', agentId: sub, accountId: payload.acc } };
+        return { ok: true, claims: { kind: 'agent', agentId: sub, accountId: payload.acc, issuedAt: payload.iat ?? 0 } };
       }
       return { ok: false, reason: 'invalid' };
     } catch (error) {

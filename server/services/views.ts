@@ -10,6 +10,7 @@ export function visitorDisplayName(visitor: { id: string; name: string | null })
   return visitor.name || `Visitor ${visitor.id.slice(0, 6)}`;
 }
 
+/** @param authorName the agent's name, looked up by the caller; a bot's is stored on the row. */
 export function toMessageView(row: schema.Message, authorName: string | null): MessageView {
   return {
     id: row.id,
@@ -18,7 +19,7 @@ export function toMessageView(row: schema.Message, authorName: string | null): M
     clientId: row.clientId,
     authorKind: row.authorKind,
     authorId: row.authorId,
-    authorName,
+    authorName: row.authorKind === 'bot' ? row.authorName : authorName,
     body: row.body,
     createdAt: row.createdAt.toISOString(),
   };
@@ -58,6 +59,7 @@ export async function conversationViews(db: Db, where: SQL | undefined, limit = 
     visitorName: visitorDisplayName(visitor),
     assigneeId: c.assigneeId,
     status: c.status,
+    snoozedUntil: c.snoozedUntil?.toISOString() ?? null,
     lastSeq: c.lastSeq,
     createdAt: c.createdAt.toISOString(),
     updatedAt: c.updatedAt.toISOString(),

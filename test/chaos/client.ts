@@ -363,7 +363,7 @@ export class ChaosClient {
   private async discoverConversations(readies: number): Promise<void> {
     while (readies === this.stats.readies && this.connection.ready && !this.stopped) {
       try {
-        const response = await fetch(`${this.options.httpUrl}/api/conversations?view=all`,
+        const response = await fetch(`${this.options.httpUrl}/api/v1/conversations?view=all`,
           { headers: { authorization: `Bearer ${this.options.token}` } });
         if (response.ok) {
           const { conversations } = await response.json() as ConversationListResponse;

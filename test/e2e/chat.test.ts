@@ -41,7 +41,7 @@ describe(`browser: the example shop chats with the console (${driver})`, () => {
     await agentPage.goto(`${server.url}/console/`);
     await agentPage.getByTestId('login-email').fill(tenant.owner.email);
     await agentPage.getByTestId('login-password').fill(PASSWORD);
-    const renewed = agentPage.waitForResponse((r) => r.url().endsWith('/api/auth/refresh') && r.status() === 200);
+    const renewed = agentPage.waitForResponse((r) => r.url().endsWith('/api/v1/auth/refresh') && r.status() === 200);
     await agentPage.getByTestId('login-submit').click();
     // The console renews its token at sign-in (and hourly), so a long shift never hits expiry.
     await renewed;

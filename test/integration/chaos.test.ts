@@ -182,7 +182,7 @@ describe(`chaos: cut connections and a killed server (${driver})`, () => {
     const agentTokens = new Map<string, string>();
     for (const account of fixtures.accounts) {
       for (const email of account.agentEmails) {
-        const login = await post<{ token: string }>(`${httpUrl}/api/auth/login`, { email, password: CHAOS_PASSWORD });
+        const login = await post<{ token: string }>(`${httpUrl}/api/v1/auth/login`, { email, password: CHAOS_PASSWORD });
         expect(login.status).toBe(200);
         agentTokens.set(account.accountId, login.body.token);
         const agent = new ChaosClient({
@@ -271,7 +271,7 @@ describe(`chaos: cut connections and a killed server (${driver})`, () => {
     // Every message is committed now; the server's view of each conversation is the target.
     const conversationsByAccount = new Map<string, ConversationView[]>();
     for (const [accountId, token] of agentTokens) {
-      const response = await fetch(`${httpUrl}/api/conversations?view=all`, { headers: { authorization: `Bearer ${token}` } });
+      const response = await fetch(`${httpUrl}/api/v1/conversations?view=all`, { headers: { authorization: `Bearer ${token}` } });
       conversationsByAccount.set(accountId, (await response.json() as ConversationListResponse).conversations);
     }
     const expectedOf = (participant: Participant): ConversationView[] =>

@@ -171,7 +171,7 @@ describe(`conversation loop (${driver})`, () => {
     expect(waiting!.assigneeId).toBeNull();
 
     const token = await loginAgent(server, other.owner.email);
-    const unassigned = await get<{ conversations: { id: string }[] }>(`${server.url}/api/conversations?view=unassigned`, token);
+    const unassigned = await get<{ conversations: { id: string }[] }>(`${server.url}/api/v1/conversations?view=unassigned`, token);
     expect(unassigned.body.conversations.map((c) => c.id)).toEqual([ack.conversationId]);
 
     const agent = track(await TestClient.connect(server, { token }));
@@ -242,13 +242,13 @@ describe(`conversation loop (${driver})`, () => {
     expect(await agent.next('error')).toMatchObject({ code: 'NOT_FOUND', clientId: 'x1' });
     agent.send({ type: 'sync', conversationId, afterSeq: 0 });
     expect((await agent.next('error')).code).toBe('NOT_FOUND');
-    expect((await get(`${server.url}/api/conversations/${conversationId}/messages`, token)).status).toBe(404);
-    expect(await get(`${server.url}/api/conversations/${conversationId}`, token)).toMatchObject({ status: 404, body: { code: 'NOT_FOUND' } });
-    const owner = await get<{ conversation: { id: string } }>(`${server.url}/api/conversations/${conversationId}`, await loginAgent(server, victim.owner.email));
+    expect((await get(`${server.url}/api/v1/conversations/${conversationId}/messages`, token)).status).toBe(404);
+    expect(await get(`${server.url}/api/v1/conversations/${conversationId}`, token)).toMatchObject({ status: 404, body: { code: 'NOT_FOUND' } });
+    const owner = await get<{ conversation: { id: string } }>(`${server.url}/api/v1/conversations/${conversationId}`, await loginAgent(server, victim.owner.email));
     expect(owner.body.conversation.id).toBe(conversationId);
-    const assign = await post(`${server.url}/api/conversations/${conversationId}/assign`, { agentId: null }, { authorization: `Bearer ${token}` });
+    const assign = await post(`${server.url}/api/v1/conversations/${conversationId}/assign`, { agentId: null }, { authorization: `Bearer ${token}` });
     expect(assign).toMatchObject({ status: 404, body: { code: 'NOT_FOUND' } });
-    const list = await get<{ conversations: unknown[] }>(`${server.url}/api/conversations?view=all`, token);
+    const list = await get<{ conversations: unknown[] }>(`${server.url}/api/v1/conversations?view=all`, token);
     expect(list.body.conversations).toEqual([]);
 
     // A visitor cannot reach another visitor's conversation either.
@@ -276,11 +276,11 @@ describe(`conversation loop (${driver})`, () => {
     const { conversationId } = await visitor.next('ack');
     const auth = { authorization: `Bearer ${token}` };
 
-    const reassigned = await post<{ conversation: { assigneeId: string } }>(`${server.url}/api/conversations/${conversationId}/assign`, { agentId: second.id }, auth);
+    const reassigned = await post<{ conversation: { assigneeId: string } }>(`${server.url}/api/v1/conversations/${conversationId}/assign`, { agentId: second.id }, auth);
     expect(reassigned.body.conversation.assigneeId).toBe(second.id);
     await agent.next('conversation', (f) => f.conversation.assigneeId === second.id);
 
-    const resolved = await post<{ conversation: { status: string } }>(`${server.url}/api/conversations/${conversationId}/status`, { status: 'resolved' }, auth);
+    const resolved = await post<{ conversation: { status: string } }>(`${server.url}/api/v1/conversations/${conversationId}/status`, { status: 'resolved' }, auth);
     expect(resolved.body.conversation.status).toBe('resolved');
     await agent.next('conversation', (f) => f.conversation.status === 'resolved');
 
@@ -290,7 +290,7 @@ describe(`conversation loop (${driver})`, () => {
     await agent.next('conversation', (f) => f.conversation.id === conversationId && f.conversation.status === 'open');
 
     const stranger = await createTenant(server.database, [ORIGIN]);
-    const bad = await post(`${server.url}/api/conversations/${conversationId}/assign`, { agentId: stranger.owner.id }, auth);
+    const bad = await post(`${server.url}/api/v1/conversations/${conversationId}/assign`, { agentId: stranger.owner.id }, auth);
     expect(bad).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
   });
 });

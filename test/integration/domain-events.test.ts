@@ -99,7 +99,7 @@ describe(`domain events (${driver})`, () => {
     const { visitor, conversationId } = await visitorWithConversation(tenant.site);
     seen = [];
 
-    const resolved = await post(`${server.url}/api/conversations/${conversationId}/status`, { status: 'resolved' }, { authorization: `Bearer ${token}` });
+    const resolved = await post(`${server.url}/api/v1/conversations/${conversationId}/status`, { status: 'resolved' }, { authorization: `Bearer ${token}` });
     expect(resolved.status).toBe(200);
     visitor.send({ type: 'message.send', clientId: randomUUID(), body: 'one more thing' });
     await visitor.next('ack');

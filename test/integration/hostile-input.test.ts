@@ -53,8 +53,8 @@ describe(`hostile input is refused with a code, and the server carries on (${dri
   });
 
   it('says the same thing for a wrong password and an unknown email', async () => {
-    const wrongPassword = await post(`${server.url}/api/auth/login`, { email: tenant.owner.email, password: 'guess' });
-    const unknownEmail = await post(`${server.url}/api/auth/login`, { email: 'nobody@example.com', password: 'guess' });
+    const wrongPassword = await post(`${server.url}/api/v1/auth/login`, { email: tenant.owner.email, password: 'guess' });
+    const unknownEmail = await post(`${server.url}/api/v1/auth/login`, { email: 'nobody@example.com', password: 'guess' });
     expect(wrongPassword).toMatchObject({ status: 401, body: { code: 'INVALID_CREDENTIALS' } });
     expect(unknownEmail).toEqual(wrongPassword);
   });
@@ -103,21 +103,21 @@ describe(`hostile input is refused with a code, and the server carries on (${dri
 
   it('renews an agent token only while it is valid', async () => {
     const token = await loginAgent(server, tenant.owner.email);
-    const renewed = await post<{ token: string }>(`${server.url}/api/auth/refresh`, {}, { authorization: `Bearer ${token}` });
+    const renewed = await post<{ token: string }>(`${server.url}/api/v1/auth/refresh`, {}, { authorization: `Bearer ${token}` });
     expect(renewed.status).toBe(200);
-    expect((await get(`${server.url}/api/me`, renewed.body.token)).status).toBe(200);
+    expect((await get(`${server.url}/api/v1/me`, renewed.body.token)).status).toBe(200);
     const expired = await new SignJWT({ acc: tenant.accountId }).setProtectedHeader({ alg: 'HS256' })
       .setIssuer('parley').setAudience('agent').setSubject(tenant.owner.id)
       .setExpirationTime(Math.floor(Date.now() / 1000) - 60).sign(secret);
-    expect(await post(`${server.url}/api/auth/refresh`, {}, { authorization: `Bearer ${expired}` }))
+    expect(await post(`${server.url}/api/v1/auth/refresh`, {}, { authorization: `Bearer ${expired}` }))
       .toMatchObject({ status: 401, body: { code: 'TOKEN_EXPIRED' } });
   });
 
   it('refuses a visitor token on the agents\' API (wrong audience)', async () => {
     const session = await visitorSession(server, tenant.site);
-    const response = await get(`${server.url}/api/conversations`, session.token);
+    const response = await get(`${server.url}/api/v1/conversations`, session.token);
     expect(response).toMatchObject({ status: 401, body: { code: 'AUTH_INVALID' } });
-    expect(await get(`${server.url}/api/conversations`)).toMatchObject({ status: 401, body: { code: 'AUTH_REQUIRED' } });
+    expect(await get(`${server.url}/api/v1/conversations`)).toMatchObject({ status: 401, body: { code: 'AUTH_REQUIRED' } });
   });
 
   it('answers each malformed frame with an error code and keeps the connection', async () => {
@@ -169,11 +169,11 @@ describe(`hostile input is refused with a code, and the server carries on (${dri
   it('rejects malformed REST bodies and ids with codes', async () => {
     const token = await loginAgent(server, tenant.owner.email);
     const auth = { authorization: `Bearer ${token}` };
-    expect(await post(`${server.url}/api/auth/login`, { email: 42 })).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
-    expect(await get(`${server.url}/api/conversations/not-a-uuid`, token)).toMatchObject({ status: 404, body: { code: 'NOT_FOUND' } });
-    expect(await post(`${server.url}/api/conversations/${randomUUID()}/status`, { status: 'deleted' }, auth))
+    expect(await post(`${server.url}/api/v1/auth/login`, { email: 42 })).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
+    expect(await get(`${server.url}/api/v1/conversations/not-a-uuid`, token)).toMatchObject({ status: 404, body: { code: 'NOT_FOUND' } });
+    expect(await post(`${server.url}/api/v1/conversations/${randomUUID()}/status`, { status: 'deleted' }, auth))
       .toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
-    const raw = await fetch(`${server.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{oops' });
+    const raw = await fetch(`${server.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{oops' });
     expect(raw.status).toBe(400);
     expect((await raw.json() as { code: string }).code).toBe('VALIDATION_FAILED');
     await stillServes();

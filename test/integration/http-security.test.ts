@@ -52,8 +52,8 @@ describe(`HTTP security (${driver})`, () => {
 
     it('marks REST answers nosniff and same-origin, successes and errors alike', async () => {
       for (const response of [
-        await fetch(`${server.url}/api/me`, { headers: { authorization: `Bearer ${token}` } }),
-        await fetch(`${server.url}/api/me`),
+        await fetch(`${server.url}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } }),
+        await fetch(`${server.url}/api/v1/me`),
         await fetch(`${server.url}/api/nothing-here`),
       ]) {
         expect(response.headers.get('x-content-type-options')).toBe('nosniff');
@@ -89,12 +89,12 @@ describe(`HTTP security (${driver})`, () => {
     });
 
     it('answers CORS nowhere else, preflights included', async () => {
-      for (const path of ['/api/auth/login', '/api/me', '/api/conversations', '/ws', '/widget.js']) {
+      for (const path of ['/api/v1/auth/login', '/api/v1/me', '/api/v1/conversations', '/ws', '/widget.js']) {
         const response = await preflight(`${server.url}${path}`, SHOP);
         expect(response.headers.get('access-control-allow-origin'), path).toBeNull();
         expect(response.status, path).toBe(404);
       }
-      const me = await fetch(`${server.url}/api/me`, { headers: { origin: SHOP, authorization: `Bearer ${token}` } });
+      const me = await fetch(`${server.url}/api/v1/me`, { headers: { origin: SHOP, authorization: `Bearer ${token}` } });
       expect(me.headers.get('access-control-allow-origin')).toBeNull();
     });
 
@@ -132,7 +132,7 @@ describe(`HTTP security (${driver})`, () => {
     ];
 
     it('refuses anything but JSON on every state-changing route with 415 UNSUPPORTED_MEDIA_TYPE', async () => {
-      const targets = ['/api/auth/login', '/api/auth/refresh', `/api/widget/session?site=${tenant.site.publicKey}`, '/api/conversations/x/status'];
+      const targets = ['/api/v1/auth/login', '/api/v1/auth/refresh', `/api/widget/session?site=${tenant.site.publicKey}`, '/api/v1/conversations/x/status'];
       for (const path of targets) {
         for (const [type, body] of bodies) {
           const response = await fetch(`${server.url}${path}`, {
@@ -150,11 +150,11 @@ describe(`HTTP security (${driver})`, () => {
     });
 
     it('refuses a body without a content type, and takes JSON or no body at all', async () => {
-      const untyped = await fetch(`${server.url}/api/auth/login`, { method: 'POST', body: new Uint8Array(Buffer.from('{}')) });
+      const untyped = await fetch(`${server.url}/api/v1/auth/login`, { method: 'POST', body: new Uint8Array(Buffer.from('{}')) });
       expect(untyped.status).toBe(415);
-      const refresh = await fetch(`${server.url}/api/auth/refresh`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+      const refresh = await fetch(`${server.url}/api/v1/auth/refresh`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
       expect(refresh.status).toBe(200);
-      const login = await post(`${server.url}/api/auth/login`, { email: tenant.owner.email, password: PASSWORD },
+      const login = await post(`${server.url}/api/v1/auth/login`, { email: tenant.owner.email, password: PASSWORD },
         { 'content-type': 'application/json; charset=utf-8' });
       expect(login.status).toBe(200);
     });
@@ -180,12 +180,12 @@ describe(`REST rate limits (${driver})`, () => {
   });
 
   const login = (email: string, password = 'wrong', headers: Record<string, string> = {}) =>
-    post<{ code: string }>(`${server.url}/api/auth/login`, { email, password }, headers);
+    post<{ code: string }>(`${server.url}/api/v1/auth/login`, { email, password }, headers);
 
   it('slows password guessing per e-mail address, answering RATE_LIMITED with retry-after', async () => {
     const email = `guess-${randomBytes(3).toString('hex')}@example.com`;
     for (let i = 0; i < 3; i++) expect((await login(email)).status).toBe(401);
-    const response = await fetch(`${server.url}/api/auth/login`, {
+    const response = await fetch(`${server.url}/api/v1/auth/login`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: email.toUpperCase(), password: 'x' }),
     });
     expect(response.status).toBe(429);
@@ -218,11 +218,11 @@ describe(`REST rate limits (${driver})`, () => {
       const token = await loginAgent(fresh, tenant.owner.email);
       const other = await loginAgent(fresh, colleague.email);
       const call = (path: string, bearer: string) => fetch(`${fresh.url}${path}`, { headers: { authorization: `Bearer ${bearer}` } });
-      for (const path of ['/api/me', '/api/agents', '/api/conversations', '/api/me']) expect((await call(path, token)).status).toBe(200);
-      const limited = await call('/api/agents', token);
+      for (const path of ['/api/v1/me', '/api/v1/agents', '/api/v1/conversations', '/api/v1/me']) expect((await call(path, token)).status).toBe(200);
+      const limited = await call('/api/v1/agents', token);
       expect(limited.status).toBe(429);
       expect(limited.headers.get('retry-after')).not.toBeNull();
-      expect((await call('/api/me', other)).status).toBe(200);
+      expect((await call('/api/v1/me', other)).status).toBe(200);
     } finally {
       await fresh.close();
     }
@@ -234,7 +234,7 @@ describe(`REST rate limits (${driver})`, () => {
     const trusting = await startServer({ database, config: { ...limits, loginRateLimitPerAddress: 2, trustProxy: true } });
     try {
       const attempt = (target: TestServer, client: string) =>
-        post<{ code: string }>(`${target.url}/api/auth/login`, { email: email(), password: 'x' }, { 'x-forwarded-for': client });
+        post<{ code: string }>(`${target.url}/api/v1/auth/login`, { email: email(), password: 'x' }, { 'x-forwarded-for': client });
       // A client cannot escape the limit by inventing addresses...
       const invented = [await attempt(untrusting, '203.0.113.1'), await attempt(untrusting, '203.0.113.2'), await attempt(untrusting, '203.0.113.3')];
       expect(invented.map((r) => r.status)).toEqual([401, 401, 429]);
@@ -255,7 +255,7 @@ describe(`REST rate limits (${driver})`, () => {
     const second = await startServer({ database, config });
     try {
       const email = `shared-${randomBytes(4).toString('hex')}@example.com`;
-      const attempt = (target: TestServer) => post<{ code: string }>(`${target.url}/api/auth/login`, { email, password: 'x' });
+      const attempt = (target: TestServer) => post<{ code: string }>(`${target.url}/api/v1/auth/login`, { email, password: 'x' });
       const statuses = [await attempt(first), await attempt(second), await attempt(first), await attempt(second)].map((r) => r.status);
       expect(statuses).toEqual([401, 401, 401, 429]);
     } finally {

@@ -32,13 +32,13 @@ describe(`log redaction (${driver})`, () => {
   afterAll(async () => { await server.close(); });
 
   it('keeps passwords, tokens and secrets out of every line', async () => {
-    const failed = await post(`${server.url}/api/auth/login`, { email: tenant.owner.email, password: wrongPassword });
+    const failed = await post(`${server.url}/api/v1/auth/login`, { email: tenant.owner.email, password: wrongPassword });
     expect(failed.status).toBe(401);
-    const login = await post<{ token: string }>(`${server.url}/api/auth/login`, { email: tenant.owner.email, password: PASSWORD });
+    const login = await post<{ token: string }>(`${server.url}/api/v1/auth/login`, { email: tenant.owner.email, password: PASSWORD });
     expect(login.status).toBe(200);
     const agentToken = login.body.token;
 
-    const me = await fetch(`${server.url}/api/me`, { headers: { authorization: `Bearer ${agentToken}` } });
+    const me = await fetch(`${server.url}/api/v1/me`, { headers: { authorization: `Bearer ${agentToken}` } });
     expect(me.status).toBe(200);
 
     const session = await visitorSession(server, tenant.site);

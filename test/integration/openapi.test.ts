@@ -89,9 +89,9 @@ describe('GET /openapi.json', () => {
         expect(operation.requestBody, `${where} body`).toBeUndefined();
       }
 
-      const success = Object.keys(operation.responses).filter((status) => status === '200' || status === '204');
+      const success = Object.keys(operation.responses).filter((status) => ['200', '201', '204'].includes(status));
       expect(success, `${where} success`).toHaveLength(1);
-      if (success[0] === '200') expect(jsonSchema(operation.responses['200']), `${where} 200`).toBeDefined();
+      if (success[0] !== '204') expect(jsonSchema(operation.responses[success[0]!]), `${where} ${success[0]}`).toBeDefined();
 
       const declaredErrors = Object.keys(schema.response ?? {}).filter((status) => Number(status) >= 400).sort();
       expect(declaredErrors.length, `${where} error statuses`).toBeGreaterThan(0);
@@ -115,7 +115,7 @@ describe('GET /openapi.json', () => {
       expect(document.paths[path]?.[method.toLowerCase()]?.security, `${method} ${url}`)
         .toEqual(needsAgent ? [{ bearerAuth: [] }] : undefined);
     }
-    // /api/me, /api/agents, /api/auth/refresh and the five conversation routes.
+    // /api/v1/me, /api/v1/agents, /api/v1/auth/refresh and the five conversation routes.
     expect(agentRoutes).toBeGreaterThanOrEqual(8);
   });
 

@@ -10,7 +10,7 @@ beforeAll(async () => { server = await startServer(); });
 afterAll(async () => { await server.close(); });
 
 /** The bearer token says everything these need. */
-const TAKES_NO_BODY = new Set(['POST /api/auth/refresh']);
+const TAKES_NO_BODY = new Set(['POST /api/v1/auth/refresh']);
 
 interface RouteSchema { params?: TSchema; querystring?: TSchema; body?: TSchema; response?: Record<string, TSchema> }
 
@@ -25,9 +25,9 @@ describe('the REST route table', () => {
   it('has the routes the console and the widget use', () => {
     const names = restRoutes().map((route) => `${route.method} ${route.url}`);
     expect(names).toEqual(expect.arrayContaining([
-      'POST /api/auth/login', 'POST /api/auth/refresh', 'GET /api/me', 'GET /api/agents', 'POST /api/widget/session',
-      'GET /api/conversations', 'GET /api/conversations/:id', 'GET /api/conversations/:id/messages',
-      'POST /api/conversations/:id/assign', 'POST /api/conversations/:id/status',
+      'POST /api/v1/auth/login', 'POST /api/v1/auth/refresh', 'GET /api/v1/me', 'GET /api/v1/agents', 'POST /api/widget/session',
+      'GET /api/v1/conversations', 'GET /api/v1/conversations/:id', 'GET /api/v1/conversations/:id/messages',
+      'POST /api/v1/conversations/:id/assign', 'POST /api/v1/conversations/:id/status',
     ]));
   });
 
@@ -39,8 +39,8 @@ describe('the REST route table', () => {
       }
       if (method === 'POST' && !TAKES_NO_BODY.has(where)) expect(schema.body, `${where} body`).toBeDefined();
       const responses = schema.response ?? {};
-      // A CORS preflight answers 204 with headers only.
-      const success = method === 'OPTIONS' ? '204' : '200';
+      // A CORS preflight answers 204 with headers only; a POST that creates something, 201.
+      const success = method === 'OPTIONS' ? '204' : responses['201'] ? '201' : '200';
       expect(responses[success], `${where} ${success}`).toBeDefined();
       const errors = Object.keys(responses).filter((status) => status !== success);
       expect(errors.length, `${where} error statuses`).toBeGreaterThan(0);
@@ -49,7 +49,7 @@ describe('the REST route table', () => {
   });
 
   it('answers an error with exactly the error body\'s fields', async () => {
-    const response = await fetch(`${server.url}/api/auth/login`, {
+    const response = await fetch(`${server.url}/api/v1/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email: 'nobody@example.com', password: 'x' }),

@@ -24,7 +24,7 @@ it('unassigns a conversation when the assignee is set to null', async () => {
   await agent.next('conversation', (f) => f.conversation.id === conversationId && f.conversation.assigneeId === tenant.owner.id);
 
   const response = await post<{ conversation: { assigneeId: string | null } }>(
-    `${server.url}/api/conversations/${conversationId}/assign`, { agentId: null }, { authorization: `Bearer ${token}` });
+    `${server.url}/api/v1/conversations/${conversationId}/assign`, { agentId: null }, { authorization: `Bearer ${token}` });
   expect(response.status).toBe(200);
   expect(response.body.conversation.assigneeId).toBeNull();
   await agent.next('conversation', (f) => f.conversation.id === conversationId && f.conversation.assigneeId === null);

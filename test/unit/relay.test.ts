@@ -11,7 +11,7 @@ const message: MessageView = {
   body: 'hello', createdAt: '2025-01-01T00:00:00.000Z',
 };
 const conversation: ConversationView = {
-  id: 'c1', siteId: 's1', visitorId: 'v1', visitorName: 'Visitor v1', assigneeId: 'a1', status: 'open', lastSeq: 3,
+  id: 'c1', siteId: 's1', visitorId: 'v1', visitorName: 'Visitor v1', assigneeId: 'a1', status: 'open', snoozedUntil: null, lastSeq: 3,
   createdAt: '2025-01-01T00:00:00.000Z', updatedAt: '2025-01-01T00:00:00.000Z', lastMessage: null,
 };
 

@@ -26,7 +26,7 @@ interface ConversationProps {
   onDiscard(clientId: string): void;
 }
 
-const STATUS_LABELS: Record<ConversationStatus, string> = { open: 'Open', pending: 'Pending', resolved: 'Resolved' };
+const STATUS_LABELS: Record<ConversationStatus, string> = { open: 'Open', pending: 'Pending', snoozed: 'Snoozed', resolved: 'Resolved' };
 export const PRESENCE_DOTS: Record<Availability, string> = { online: '●', away: '◐', offline: '○' };
 
 export function Conversation(props: ConversationProps) {
