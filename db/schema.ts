@@ -85,11 +85,17 @@ export const visitors = pgTable('visitors', {
   siteId: uuid('site_id').notNull().references(() => sites.id, { onDelete: 'cascade' }),
   name: text('name'),
   email: text('email'),
+  /** The site's own user id, for visitors identified with a signature (identity verification). */
+  externalId: text('external_id'),
   /** Custom attributes set through the API (plan, company, …): string, number or boolean values. */
   attributes: jsonb('attributes').$type<Record<string, string | number | boolean>>().notNull().default({}),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull().defaultNow(),
-}, (t) => [index('visitors_site_idx').on(t.siteId)]);
+}, (t) => [
+  index('visitors_site_idx').on(t.siteId),
+  // One visitor per identified user of a site, whatever device they come back on.
+  uniqueIndex('visitors_site_external_id').on(t.siteId, t.externalId).where(sql`external_id is not null`),
+]);
 
 export const conversations = pgTable('conversations', {
   id: uuid('id').primaryKey().defaultRandom(),

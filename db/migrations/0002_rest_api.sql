@@ -93,6 +93,7 @@ ALTER TABLE "sites" ADD COLUMN "business_hours" jsonb;--> statement-breakpoint
 ALTER TABLE "sites" ADD COLUMN "identity_secret" text;--> statement-breakpoint
 ALTER TABLE "sites" ADD COLUMN "require_identity" boolean DEFAULT false NOT NULL;--> statement-breakpoint
 ALTER TABLE "sites" ADD COLUMN "bot_first" boolean DEFAULT false NOT NULL;--> statement-breakpoint
+ALTER TABLE "visitors" ADD COLUMN "external_id" text;--> statement-breakpoint
 ALTER TABLE "visitors" ADD COLUMN "attributes" jsonb DEFAULT '{}'::jsonb NOT NULL;--> statement-breakpoint
 ALTER TABLE "api_tokens" ADD CONSTRAINT "api_tokens_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "api_tokens" ADD CONSTRAINT "api_tokens_created_by_agents_id_fk" FOREIGN KEY ("created_by") REFERENCES "public"."agents"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
@@ -115,4 +116,5 @@ CREATE INDEX "webhook_deliveries_due_idx" ON "webhook_deliveries" USING btree ("
 CREATE INDEX "webhooks_account_idx" ON "webhooks" USING btree ("account_id");--> statement-breakpoint
 CREATE INDEX "conversations_snoozed_idx" ON "conversations" USING btree ("snoozed_until") WHERE snoozed_until is not null;--> statement-breakpoint
 CREATE INDEX "messages_body_search_idx" ON "messages" USING gin (to_tsvector('simple', "body"));--> statement-breakpoint
-CREATE INDEX "messages_created_idx" ON "messages" USING btree ("created_at");
+CREATE INDEX "messages_created_idx" ON "messages" USING btree ("created_at");--> statement-breakpoint
+CREATE UNIQUE INDEX "visitors_site_external_id" ON "visitors" USING btree ("site_id","external_id") WHERE external_id is not null;
