@@ -24,6 +24,9 @@ export interface Config {
   /** Per-connection token bucket over every frame: sustained rate and burst. */
   rateLimitPerSecond: number;
   rateLimitBurst: number;
+  /** Messages one visitor may send per second, over all of their sockets (and its burst). */
+  visitorMessageRateLimitPerSecond: number;
+  visitorMessageRateLimitBurst: number;
   /** A connection whose unsent output passes this many bytes is closed (SLOW_CONSUMER). */
   sendBufferLimit: number;
   /**
@@ -102,6 +105,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     heartbeatMs: intFrom(env, 'HEARTBEAT_MS', 25_000, 100),
     rateLimitPerSecond: intFrom(env, 'RATE_LIMIT_PER_SECOND', 10, 1),
     rateLimitBurst: intFrom(env, 'RATE_LIMIT_BURST', 30, 1),
+    visitorMessageRateLimitPerSecond: intFrom(env, 'VISITOR_MESSAGE_RATE_LIMIT_PER_SECOND', 5, 1),
+    visitorMessageRateLimitBurst: intFrom(env, 'VISITOR_MESSAGE_RATE_LIMIT_BURST', 20, 1),
     sendBufferLimit: intFrom(env, 'SEND_BUFFER_LIMIT', 1024 * 1024, 1024),
     loginRateLimitPerAddress: intFrom(env, 'LOGIN_RATE_LIMIT_PER_ADDRESS', 30, 1),
     loginRateLimitPerEmail: intFrom(env, 'LOGIN_RATE_LIMIT_PER_EMAIL', 10, 1),

@@ -18,7 +18,7 @@ import type { ConnectionCounts } from './connection-counts.ts';
 import { parseClientFrame } from './frames.ts';
 import type { Heartbeat, Pingable } from './heartbeat.ts';
 import { channels, type Hub, type Subscriber } from './hub.ts';
-import { TokenBucket } from './rate-limit.ts';
+import { TokenBucket, type KeyedBuckets } from './rate-limit.ts';
 
 /**
  * Who is on a connection once authenticated: ids only. Rows fetched at authentication are not kept,
@@ -40,6 +40,8 @@ export interface ConnectionContext {
   heartbeat: Heartbeat;
   /** This node's sockets by role, for /metrics. */
   connections: ConnectionCounts;
+  /** Messages per visitor, over all of their sockets on this node. */
+  visitorMessages: KeyedBuckets;
 }
 
 const SYNC_PAGE = 200;
@@ -256,6 +258,8 @@ export class ClientConnection implements Subscriber, Pingable {
     const { messages } = this.context.services;
     let sent;
     if (session.kind === 'visitor') {
+      const waitMs = this.context.visitorMessages.take(session.visitorId);
+      if (waitMs > 0) throw new AppError('RATE_LIMITED', 'Too many messages, slow down', waitMs);
       sent = await messages.sendAsVisitor(session, frame.clientId, frame.body, frame.conversationId);
     } else {
       if (!frame.conversationId) throw new AppError('BAD_FRAME', 'Agents must name the conversation');

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { PROTOCOL, WS_PATH } from '../../protocol/index.ts';
 import { ClientConnection, type ConnectionContext } from '../realtime/connection.ts';
 import { Heartbeat } from '../realtime/heartbeat.ts';
+import { KeyedBuckets } from '../realtime/rate-limit.ts';
 import { releaseUpgradeResponse } from '../realtime/socket-internals.ts';
 
 /** The token a browser put in Sec-WebSocket-Protocol next to our protocol name, if any. */
@@ -12,8 +13,13 @@ function tokenFromProtocolHeader(header: string | undefined): string | undefined
   return header.split(',').map((part) => part.trim()).find((part) => part && part !== PROTOCOL);
 }
 
-export async function gatewayRoutes(app: FastifyInstance, opts: Omit<ConnectionContext, 'heartbeat'>) {
-  const context: ConnectionContext = { ...opts, heartbeat: new Heartbeat(opts.config.heartbeatMs) };
+export async function gatewayRoutes(app: FastifyInstance, opts: Omit<ConnectionContext, 'heartbeat' | 'visitorMessages'>) {
+  const { config } = opts;
+  const context: ConnectionContext = {
+    ...opts,
+    heartbeat: new Heartbeat(config.heartbeatMs),
+    visitorMessages: new KeyedBuckets(config.visitorMessageRateLimitPerSecond, config.visitorMessageRateLimitBurst),
+  };
   app.addHook('onClose', async () => context.heartbeat.stop());
   app.get(WS_PATH, { websocket: true }, (socket, request) => {
     // Only what the connection needs is kept from the upgrade request: idle connections are the

@@ -71,6 +71,8 @@ async function main(): Promise<void> {
     // The clients send far faster than a person types; the limiter is tested elsewhere.
     rateLimitPerSecond: 1_000_000,
     rateLimitBurst: 1_000_000,
+    visitorMessageRateLimitPerSecond: 1_000_000,
+    visitorMessageRateLimitBurst: 1_000_000,
     heartbeatMs: 5_000,
     logLevel: process.env.LOG_LEVEL || 'warn',
   });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
-import { errorCatalog, PROTOCOL } from '../../protocol/index.ts';
+import { errorCatalog, PROTOCOL, type ServerFrame } from '../../protocol/index.ts';
 import {
   TestClient, createTenant, driver, loginAgent, startServer, visitorSession,
   type Tenant, type TestServer,
@@ -43,6 +43,52 @@ describe(`limits: rate, liveness, slow readers (${driver})`, () => {
     await noisy.next('pong');
     noisy.close();
     calm.close();
+  });
+
+  it('counts a visitor\'s messages over all of their sockets: ten tabs do not buy ten budgets', async () => {
+    const shared = await startServer({
+      database: server.database,
+      config: { rateLimitPerSecond: 1000, rateLimitBurst: 1000, visitorMessageRateLimitPerSecond: 1, visitorMessageRateLimitBurst: 6 },
+    });
+    try {
+      const session = await visitorSession(shared, tenant.site);
+      const tabs: TestClient[] = [];
+      for (let i = 0; i < 10; i++) {
+        const tab = await TestClient.connect(shared, { token: session.token, origin: ORIGIN });
+        await tab.ready('visitor');
+        tabs.push(tab);
+      }
+      // Two messages from each of ten tabs: twenty in all against a budget of six.
+      tabs.forEach((tab, i) => {
+        tab.send({ type: 'message.send', clientId: `tab-${i}-a`, body: `from tab ${i}` });
+        tab.send({ type: 'message.send', clientId: `tab-${i}-b`, body: `again from tab ${i}` });
+      });
+      const answerOf = (f: ServerFrame) => f.type === 'ack' || (f.type === 'error' && f.code === 'RATE_LIMITED');
+      const deadline = Date.now() + 10_000;
+      while (tabs.some((tab) => tab.frames.filter(answerOf).length < 2) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const answers = tabs.flatMap((tab) => tab.frames.filter(answerOf));
+      expect(answers.length).toBe(20);
+      const acked = answers.filter((f) => f.type === 'ack').length;
+      const limited = answers.filter((f) => f.type === 'error');
+      // The budget, plus at most what refilled (1 per second) while the frames were handled.
+      expect(acked).toBeGreaterThanOrEqual(6);
+      expect(acked).toBeLessThanOrEqual(8);
+      expect(limited.length).toBe(20 - acked);
+      expect(limited.every((f) => f.type === 'error' && f.retryAfterMs! > 0)).toBe(true);
+
+      // Another visitor is not slowed by this one.
+      const other = await visitorSession(shared, tenant.site);
+      const calm = await TestClient.connect(shared, { token: other.token, origin: ORIGIN });
+      await calm.ready('visitor');
+      calm.send({ type: 'message.send', clientId: randomUUID(), body: 'hello' });
+      expect((await calm.next('ack')).seq).toBe(1);
+      calm.close();
+      for (const tab of tabs) tab.close();
+    } finally {
+      await shared.close();
+    }
   });
 
   it('drops a peer that stops answering pings', async () => {
