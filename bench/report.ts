@@ -46,6 +46,8 @@ export interface Results {
   /** Latency at the fastest throughput step every server passed: like for like when the latency rate is too fast for one. */
   atCommonRate?: CommonRate;
   targets: Target[];
+  /** With --webhooks: what was recorded and delivered. */
+  webhooks?: { registered: number; messagesStored: number; deliveries: Record<string, number>; received: number };
 }
 
 export interface CommonRate {

@@ -26,6 +26,7 @@ import { runPageWeight } from './scenarios/page-weight.ts';
 import { commonRateOf, formatResults, ratiosOf, targetsOf, type Results, type ServerResult } from './report.ts';
 import { summarizeProfile } from './profile-summary.ts';
 import type { PairSpec, ServerKind } from './clients.ts';
+import { registerWebhooks, startWebhookSink, type WebhookSink } from './lib/webhook-sink.ts';
 
 interface Plan {
   pairs: number;
@@ -68,10 +69,25 @@ const { values: args } = parseArgs({
     'heap-snapshot': { type: 'boolean', default: false },
     servers: { type: 'string', default: ALL_SERVERS.join(',') },
     generators: { type: 'string' },
+    /** A message.created webhook on every account, delivered to a local sink (bench/lib/webhook-sink.ts). */
+    webhooks: { type: 'boolean', default: false },
   },
 });
 
 const log = (line: string) => console.log(line);
+
+/** Messages stored, deliveries recorded by status, and what the sink received. */
+async function webhookTally(database: BenchDatabase, registered: number, received: number): Promise<NonNullable<Results['webhooks']>> {
+  const client = (database.db as unknown as { $client: { unsafe(text: string): Promise<Record<string, unknown>[]> } }).$client;
+  const [messages] = await client.unsafe('select count(*)::int as n from messages');
+  const deliveries = await client.unsafe('select status, count(*)::int as n from webhook_deliveries group by status');
+  return {
+    registered,
+    messagesStored: Number(messages?.n ?? 0),
+    deliveries: Object.fromEntries(deliveries.map((row) => [String(row.status), Number(row.n)])),
+    received,
+  };
+}
 
 async function main(): Promise<void> {
   const baseUrl = process.env.DATABASE_URL;
@@ -108,9 +124,19 @@ async function main(): Promise<void> {
   }
 
   let parleyPairs: SeededPair[] = [];
+  let webhookSink: { sink: WebhookSink; registered: number } | null = null;
   if (servers.includes('parley')) {
     database = await createBenchDatabase(baseUrl);
     parleyPairs = await seedPairs(database, plan.pairs + idlePairsNeeded(plan.idleConnections));
+    if (args.webhooks) {
+      const sink = await startWebhookSink();
+      cleanups.push(() => sink.close());
+      const registered = await registerWebhooks(database, sink.url);
+      // The sink listens on loopback, which the address guard refuses unless told otherwise.
+      process.env.WEBHOOKS_ALLOW_PRIVATE = 'true';
+      log(`${registered} webhooks registered (message.created → ${sink.url})`);
+      webhookSink = { sink, registered };
+    }
   }
 
   for (const kind of servers) {
@@ -119,6 +145,11 @@ async function main(): Promise<void> {
       ? parleyPairs.slice(from, from + count).map((p, i) => ({ key: `p${from + i}`, visitorToken: p.visitorToken, agentToken: p.agentToken, conversationId: p.conversationId }))
       : Array.from({ length: count }, (_, i) => ({ key: `p${from + i}` }));
     results.servers[kind] = await measureServer(kind, plan, generators, database?.url, pairsFor, stamp);
+  }
+
+  if (webhookSink && database) {
+    results.webhooks = await webhookTally(database, webhookSink.registered, webhookSink.sink.received());
+    log(`\nWebhooks: ${JSON.stringify(results.webhooks)}`);
   }
 
   if (servers.includes('parley')) {

@@ -12,7 +12,11 @@ if (!url) throw new Error('bench/servers/parley.ts needs DATABASE_URL');
 // The product's pool size (openDb's default) unless the bench is asked to try another.
 const maxConnections = Number(process.env.BENCH_PG_POOL) || undefined;
 
-const { config, raised } = withoutRateLimits(testConfig({ logLevel: 'warn' }));
+const { config, raised } = withoutRateLimits(testConfig({
+  logLevel: 'warn',
+  // bench/run.ts --webhooks delivers to a sink on loopback.
+  webhooksAllowPrivate: process.env.WEBHOOKS_ALLOW_PRIVATE === 'true',
+}));
 const database = await openDb({ url, ...(maxConnections ? { maxConnections } : {}) });
 const app = await buildApp(config, { db: database.db });
 
