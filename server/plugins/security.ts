@@ -128,7 +128,7 @@ const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * secrets of the config. pino's redact, for the app's logger (app.ts).
  */
 const SECRET_LOG_KEYS = ['authorization', 'cookie', '"set-cookie"', '"sec-websocket-protocol"', 'token', 'password',
-  'secret', 'adminPassword'];
+  'currentPassword', 'newPassword', 'secret', 'identitySecret', 'userHash', 'adminPassword', 'smtpUrl'];
 export const REDACTED_LOG_PATHS = SECRET_LOG_KEYS.flatMap((key) => {
   const step = key.startsWith('"') ? `[${key}]` : `.${key}`;
   return [key.startsWith('"') ? step : key, `*${step}`, `*.*${step}`, `*.*.*${step}`];
