@@ -41,7 +41,8 @@ export class SmtpMailer implements Mailer {
       await this.transport.sendMail({ from: this.from, ...mail });
       return true;
     } catch (error) {
-      this.onError(error);
+      // Without the address: logs never show e-mail addresses.
+      this.onError(new Error('An e-mail could not be sent', { cause: error }));
       return false;
     }
   }

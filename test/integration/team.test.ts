@@ -145,6 +145,7 @@ describe(`the team over the REST API (${driver})`, () => {
   });
 
   it('refuses to invite an address that already has a login, in any account, and replaces a pending invitation', async () => {
+    expect(await invite(ownerToken, 'not-an-address')).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
     const taken = await invite(ownerToken, tenant.owner.email.toUpperCase());
     expect(taken).toMatchObject({ status: 409, body: { code: 'CONFLICT' } });
     const elsewhere = await createTenant(server.database, [ORIGIN], 'elsewhere');
@@ -170,6 +171,7 @@ describe(`the team over the REST API (${driver})`, () => {
     expect((await call('PATCH', `/agents/${tenant.owner.id}`, adminToken, { name: 'Renamed' })).status).toBe(403);
     expect((await call('DELETE', `/agents/${tenant.owner.id}`, adminToken)).status).toBe(403);
 
+    expect(await call('PATCH', `/agents/${member.id}`, adminToken, {})).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
     const changed = await call<{ agent: AgentView }>('PATCH', `/agents/${member.id}`, adminToken, { name: 'Mia', role: 'admin', capacity: 4 });
     expect(changed.status).toBe(200);
     expect(changed.body.agent).toMatchObject({ id: member.id, name: 'Mia', role: 'admin', capacity: 4, deactivatedAt: null });
