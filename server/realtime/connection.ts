@@ -253,6 +253,9 @@ export class ClientConnection implements Subscriber, Pingable {
     const { services } = this.context;
     // Its own channel carries no frames: only a deactivation closing it from any node.
     await this.join(channels.account(agent.accountId), channels.agent(agent.id));
+    // Deactivated after authentication but before the subscription was active: that disconnect
+    // went by unheard, so look once more now that any later one will arrive.
+    if (!this.closed && !await services.identity.agentActive(agent.id)) this.disconnect('AUTH_INVALID');
     // Closed while subscribing: cleanup() has run, and nothing would ever take this agent offline again.
     if (!this.closed) await services.availability.connected(agent.id, agent.accountId, principal.connectionId);
     return services.snapshots.forAgent(session);

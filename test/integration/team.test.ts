@@ -1,6 +1,6 @@
 // Running the team over the REST API: invitations e-mailed through a real SMTP server and accepted,
 // roles and the last owner, deactivation (tokens, open sockets, conversations) and passwords.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createHash, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { eq } from 'drizzle-orm';
@@ -241,6 +241,27 @@ describe(`the team over the REST API (${driver})`, () => {
     expect(await TestClient.connect(server, { token: leaverToken }).then((c) => c.closed)).toMatchObject({ code: 4001 });
     visitor.close();
     ownerSocket.close();
+  });
+
+  it('closes a console whose deactivation came between its authentication and its subscription', async () => {
+    const late = await addAgent(server.database, tenant.accountId, 'late-leaver@example.com', 'agent');
+    const token = await loginAgent(server, late.email);
+    const { identity } = server.app.services;
+    const authenticate = identity.authenticate.bind(identity);
+    // Deactivated right after the token was checked: the disconnect it announces is gone before the socket listens.
+    const spy = vi.spyOn(identity, 'authenticate').mockImplementationOnce(async (...args) => {
+      const result = await authenticate(...args);
+      await server.database.db.update(schema.agents).set({ deactivatedAt: new Date() }).where(eq(schema.agents.id, late.id));
+      return result;
+    });
+    try {
+      const socket = await TestClient.connect(server, { token });
+      const closed = await Promise.race([socket.closed, new Promise((resolve) => setTimeout(() => resolve('still open'), 2000))]);
+      expect(closed).toEqual({ code: 4001, reason: 'AUTH_INVALID' });
+      expect(socket.frames.map((frame) => frame.type)).not.toContain('ready');
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('changes a password: the old token stops, the answer\'s new one works, and a wrong current password is refused', async () => {
