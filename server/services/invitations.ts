@@ -109,12 +109,14 @@ export class Invitations {
    * expired links get the same INVITATION_EXPIRED, so a link tells nothing about others.
    */
   async accept(input: { token: string; password: string; name?: string | undefined }): Promise<LoginResponse> {
+    const usable = () => and(eq(invitations.tokenHash, hashOf(input.token)), isNull(invitations.acceptedAt), gt(invitations.expiresAt, new Date()));
+    // A bad link is answered before the costly hashing, which a public route must not give away for free.
+    const [found] = await this.db.select({ id: invitations.id }).from(invitations).where(usable());
+    if (!found) throw new AppError('INVITATION_EXPIRED');
     const passwordHash = await hashPassword(input.password);
     const agent = await this.db.transaction(async (tx) => {
       // Claimed and used in one transaction: of two clicks at once, one wins and the other finds it used.
-      const [invitation] = await tx.update(invitations).set({ acceptedAt: new Date() })
-        .where(and(eq(invitations.tokenHash, hashOf(input.token)), isNull(invitations.acceptedAt), gt(invitations.expiresAt, new Date())))
-        .returning();
+      const [invitation] = await tx.update(invitations).set({ acceptedAt: new Date() }).where(usable()).returning();
       if (!invitation) throw new AppError('INVITATION_EXPIRED');
       try {
         const [created] = await tx.insert(agents).values({
