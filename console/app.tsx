@@ -1,32 +1,50 @@
 // The session gate: a stored token is checked with /api/v1/me before the inbox opens; any 401, here
-// or later, drops the token and returns to the login screen.
+// or later, drops the token and returns to the login screen. An invitation link (#/accept?token=…)
+// opens the screen that sets the invitee's password instead, and signs them in.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { AgentView } from '../protocol/index.ts';
+import type { AgentView, LoginResponse } from '../protocol/index.ts';
 import { ApiError, createApi } from './lib/api.ts';
 import { keys, readText, remove, writeText } from './lib/storage.ts';
 import { Login } from './routes/login.tsx';
+import { AcceptInvitation, invitationTokenOf } from './routes/accept-invitation.tsx';
 import { Inbox } from './routes/inbox.tsx';
 
 type Session =
   | { phase: 'checking' }
   | { phase: 'unreachable'; message: string }
   | { phase: 'signed-out'; notice?: string }
+  /** Opened from an invitation link: choosing a password comes before any stored session. */
+  | { phase: 'accepting'; invitation: string }
   | { phase: 'signed-in'; token: string; agent: AgentView };
 
 const RECHECK_MS = 5_000;
+
 /** Agent tokens last 12 hours; an open console renews its token well before that. */
 const RENEW_EVERY_MS = 60 * 60 * 1000;
 
+/** A used invitation link must not stay in the address bar, the history or a bookmark. */
+function leaveInvitationLink(): void {
+  history.replaceState(null, '', location.pathname + location.search);
+}
+
 export function App() {
   const token = useRef(readText(keys.token));
-  const [session, setSession] = useState<Session>(() =>
-    token.current ? { phase: 'checking' } : { phase: 'signed-out' },
-  );
+  const [session, setSession] = useState<Session>(() => {
+    const invitation = invitationTokenOf(location.hash);
+    if (invitation) return { phase: 'accepting', invitation };
+    return token.current ? { phase: 'checking' } : { phase: 'signed-out' };
+  });
 
   const signOut = (notice?: string) => {
     token.current = null;
     remove(keys.token);
     setSession({ phase: 'signed-out', notice });
+  };
+
+  const signIn = (response: LoginResponse) => {
+    token.current = response.token;
+    writeText(keys.token, response.token);
+    setSession({ phase: 'signed-in', token: response.token, agent: response.agent });
   };
 
   const api = useMemo(
@@ -84,14 +102,19 @@ export function App() {
         </div>
       );
     case 'signed-out':
+      return <Login api={api} notice={session.notice} onSignedIn={signIn} />;
+    case 'accepting':
       return (
-        <Login
+        <AcceptInvitation
           api={api}
-          notice={session.notice}
+          token={session.invitation}
           onSignedIn={(response) => {
-            token.current = response.token;
-            writeText(keys.token, response.token);
-            setSession({ phase: 'signed-in', token: response.token, agent: response.agent });
+            leaveInvitationLink();
+            signIn(response);
+          }}
+          onSignIn={() => {
+            leaveInvitationLink();
+            setSession(token.current ? { phase: 'checking' } : { phase: 'signed-out' });
           }}
         />
       );

@@ -73,6 +73,10 @@ export interface AgentView {
   email: string;
   role: AgentRole;
   availability: Availability;
+  /** In the team list (GET /api/v1/agents): most unresolved conversations routing gives them; null = no limit. */
+  capacity?: number | null;
+  /** In the team list: when they were deactivated; null while active. */
+  deactivatedAt?: string | null;
 }
 
 export interface WidgetSettings {

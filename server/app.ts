@@ -11,7 +11,7 @@ import { AppError, errorBody, statusName, toAppError } from './errors.ts';
 import { MemoryBroker, type Broker } from './realtime/broker.ts';
 import { Hub } from './realtime/hub.ts';
 import { ConnectionCounts } from './realtime/connection-counts.ts';
-import { relayToClients } from './realtime/relay.ts';
+import { disconnectDeactivatedAgents, relayToClients } from './realtime/relay.ts';
 import { createServices, type Services } from './services/index.ts';
 import { DomainEvents } from './services/events.ts';
 import { Metrics } from './services/metrics.ts';
@@ -28,6 +28,7 @@ import { widgetRoutes } from './routes/widget.ts';
 import { conversationRoutes } from './routes/conversations.ts';
 import { agentRoutes } from './routes/agents.ts';
 import { tokenRoutes } from './routes/tokens.ts';
+import { invitationRoutes } from './routes/invitations.ts';
 import { gatewayRoutes } from './routes/gateway.ts';
 
 declare module 'fastify' {
@@ -93,6 +94,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   });
   // Services announce; the sockets hear through the hub, and the metrics count.
   relayToClients(events, hub);
+  disconnectDeactivatedAgents(events, hub);
   metrics.listen(events);
   app.decorate('services', services);
 
@@ -148,6 +150,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     await api.register(conversationRoutes, { services });
     await api.register(agentRoutes, { services });
     await api.register(tokenRoutes, { services });
+    await api.register(invitationRoutes, { services });
   }, { prefix: API_PREFIX });
   await app.register(gatewayRoutes, { services, hub, config, connections });
   await app.register(staticPlugin, { distDir: deps.distDir ?? defaultDistDir });

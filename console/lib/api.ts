@@ -39,6 +39,8 @@ interface RequestOptions {
 
 export interface Api {
   login(email: string, password: string): Promise<LoginResponse>;
+  /** Sets the invitee's password and signs them in (the link's token; no sign-in needed). */
+  acceptInvitation(token: string, password: string): Promise<LoginResponse>;
   me(): Promise<MeResponse>;
   /** A fresh token while the current one is still valid. */
   refresh(): Promise<LoginResponse>;
@@ -90,6 +92,9 @@ export function createApi(getToken: () => string | null, onUnauthorized: () => v
     refresh: () => request<LoginResponse>('/api/v1/auth/refresh', { method: 'POST', body: {} }),
     login: (email, password) =>
       request<LoginResponse>('/api/v1/auth/login', { method: 'POST', body: { email, password } }),
+
+    acceptInvitation: (token, password) =>
+      request<LoginResponse>('/api/v1/invitations/accept', { method: 'POST', body: { token, password } }),
 
     me: () => request<MeResponse>('/api/v1/me'),
 

@@ -32,6 +32,10 @@ type ConnectedAgent = Extract<Principal, { kind: 'agent' }>;
 /** The codes that end a connection. */
 type ClosingCode = { [C in keyof typeof errorCatalog]: (typeof errorCatalog)[C] extends { close: number } ? C : never }[keyof typeof errorCatalog];
 
+function isClosingCode(code: ErrorCode): code is ClosingCode {
+  return 'close' in errorCatalog[code];
+}
+
 /** What every connection shares: one object, not five fields per idle socket. */
 export interface ConnectionContext {
   services: Services;
@@ -120,6 +124,13 @@ export class ClientConnection implements Subscriber, Pingable {
 
   private sendError(code: ErrorCode, message: string, extra: { clientId?: string; retryAfterMs?: number } = {}): void {
     this.sendFrame({ type: 'error', code, message, ...extra });
+  }
+
+  /** Asked through the hub, by any node: say why, then close (an agent deactivated: AUTH_INVALID). */
+  disconnect(code: ErrorCode): void {
+    if (this.closed || !isClosingCode(code)) return;
+    this.sendError(code, errorCatalog[code].message);
+    this.close(code);
   }
 
   /** Closes with the code's close code; the reason is the code itself, stable for clients to log. */
@@ -242,7 +253,11 @@ export class ClientConnection implements Subscriber, Pingable {
     this.session = principal;
     this.context.connections.identified('agent');
     const { services } = this.context;
-    await this.join(channels.account(agent.accountId));
+    // Its own channel carries no frames: only a deactivation closing it from any node.
+    await this.join(channels.account(agent.accountId), channels.agent(agent.id));
+    // Deactivated after authentication but before the subscription was active: that disconnect
+    // went by unheard, so look once more now that any later one will arrive.
+    if (!this.closed && !await services.identity.agentActive(agent.id)) this.disconnect('AUTH_INVALID');
     // Closed while subscribing: cleanup() has run, and nothing would ever take this agent offline again.
     if (!this.closed) await services.availability.connected(agent.id, agent.accountId, principal.connectionId);
     return services.snapshots.forAgent(session);

@@ -1,15 +1,22 @@
 // The sockets this node holds, grouped by channel. Services publish frames to channels; the hub
 // serialises each frame once and hands it to the broker, which brings it back to every node (this
 // one included) that has subscribers on the channel.
-import type { ServerFrame } from '../../protocol/index.ts';
+import type { ErrorCode, ServerFrame } from '../../protocol/index.ts';
 import type { Broker } from './broker.ts';
 
 export interface Subscriber {
   send(payload: string): void;
+  /** Told, from whichever node asked, to end the connection with this code's close code. */
+  disconnect?(code: ErrorCode): void;
 }
 
 export interface Publisher {
   publish(channels: readonly string[], frame: ServerFrame): void;
+}
+
+export interface Disconnector {
+  /** Closes every connection subscribed to the channel, on every node. */
+  disconnect(channel: string, code: ErrorCode): void;
 }
 
 /** Channel names, in one place. */
@@ -20,7 +27,15 @@ export const channels = {
   visitor: (visitorId: string) => `visitor:${visitorId}`,
   /** Every visitor of an account's sites: whether the team is online. */
   team: (accountId: string) => `team:${accountId}`,
+  /** One agent's connections: only to close them (deactivation), never frames. */
+  agent: (agentId: string) => `agent:${agentId}`,
 };
+
+/**
+ * Control payloads ride the broker beside frames, so they reach every node the same way. A frame
+ * is a JSON object and starts with `{`; a control payload starts with this and never reaches a socket.
+ */
+const DISCONNECT = '!disconnect:';
 
 interface LocalChannel {
   subscribers: Set<Subscriber>;
@@ -28,14 +43,25 @@ interface LocalChannel {
   active: Promise<void>;
 }
 
-export class Hub implements Publisher {
+export class Hub implements Publisher, Disconnector {
   private readonly local = new Map<string, LocalChannel>();
 
   constructor(private readonly broker: Broker) {
     broker.onMessage((channel, payload) => {
       const local = this.local.get(channel);
-      if (local) for (const subscriber of local.subscribers) subscriber.send(payload);
+      if (!local) return;
+      if (payload.startsWith(DISCONNECT)) {
+        const code = payload.slice(DISCONNECT.length) as ErrorCode;
+        // A copy: a subscriber that disconnects leaves the set while it is being walked.
+        for (const subscriber of [...local.subscribers]) subscriber.disconnect?.(code);
+        return;
+      }
+      for (const subscriber of local.subscribers) subscriber.send(payload);
     });
+  }
+
+  disconnect(channel: string, code: ErrorCode): void {
+    this.broker.publish(channel, DISCONNECT + code);
   }
 
   publish(channelNames: readonly string[], frame: ServerFrame): void {

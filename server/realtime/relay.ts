@@ -2,7 +2,7 @@
 // this decides who hears it: agents of the account, the visitor's tabs, or every visitor of the
 // account's sites. The hub serialises each frame once and the broker carries it to every node.
 import type { DomainEventMap, DomainEvents } from '../services/events.ts';
-import { channels, type Publisher } from './hub.ts';
+import { channels, type Disconnector, type Publisher } from './hub.ts';
 
 export function relayToClients(events: DomainEvents, hub: Publisher): void {
   events.on('message.created', ({ accountId, visitorId, message }) => {
@@ -36,5 +36,15 @@ export function relayToClients(events: DomainEvents, hub: Publisher): void {
   });
   events.on('team.online', ({ accountId, online }) => {
     hub.publish([channels.team(accountId)], { type: 'team', online });
+  });
+}
+
+/**
+ * A deactivated agent's tokens already fail; their open consoles, on whichever node holds them, are
+ * closed now with AUTH_INVALID (4001), which tells the console its token is no good.
+ */
+export function disconnectDeactivatedAgents(events: DomainEvents, hub: Disconnector): void {
+  events.on('agent.deactivated', ({ agentId }) => {
+    hub.disconnect(channels.agent(agentId), 'AUTH_INVALID');
   });
 }

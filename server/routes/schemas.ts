@@ -49,6 +49,8 @@ export const AgentView = Type.Object({
   email: Type.String(),
   role: AgentRole,
   availability: Availability,
+  capacity: Type.Optional(Nullable(Type.Integer({ minimum: 0 }))),
+  deactivatedAt: Type.Optional(Nullable(Type.String({ format: 'date-time' }))),
 });
 
 export const WidgetSettings = Type.Object({
@@ -86,6 +88,9 @@ export const WidgetSessionResponse = Type.Object({
   settings: WidgetSettings,
   team: Type.Object({ online: Type.Boolean() }),
 });
+
+/** A password being set (invitation, reset, change); signing in accepts any stored one. */
+export const NewPassword = Type.String({ minLength: 8, maxLength: 1024, description: 'At least 8 characters' });
 
 /** `?cursor=&limit=` of every list: pass a page's `nextCursor` back for the next one. */
 export const PageQuery = {

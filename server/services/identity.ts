@@ -101,6 +101,12 @@ export class Identity {
     };
   }
 
+  /** Whether the agent can still sign in: for a connection that may have missed its deactivation. */
+  async agentActive(agentId: string): Promise<boolean> {
+    const [agent] = await this.db.select({ deactivatedAt: agents.deactivatedAt }).from(agents).where(eq(agents.id, agentId));
+    return Boolean(agent && !agent.deactivatedAt);
+  }
+
   /** Token → session, checking that its visitor or agent (and the visitor's site) still exist. */
   async authenticate(token: string, audience?: 'visitor' | 'agent'): Promise<AuthResult> {
     const result = await this.tokens.verify(token, audience);

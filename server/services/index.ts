@@ -15,6 +15,8 @@ import { Identity } from './identity.ts';
 import { Availability } from './availability.ts';
 import { Team } from './team.ts';
 import { Snapshots } from './snapshots.ts';
+import { Invitations } from './invitations.ts';
+import { createMailer } from './mailer.ts';
 
 export interface Services {
   /** What the services announce; subscribe here (realtime/relay.ts does, for the sockets). */
@@ -29,6 +31,7 @@ export interface Services {
   availability: Availability;
   team: Team;
   snapshots: Snapshots;
+  invitations: Invitations;
 }
 
 export function createServices(deps: {
@@ -53,7 +56,9 @@ export function createServices(deps: {
   const messages = new Messages(db, events, routing, conversations, config.maxMessageLength, new MessageStore(db, {}, deps.onMessagesCommitted));
   const identity = new Identity(db, tokens, presence);
   const availability = new Availability(presence, routing, events, deps.onError);
-  const team = new Team(db, presence);
+  const team = new Team(db, presence, { events, identity, conversations, routing, onError: deps.onError });
   const snapshots = new Snapshots(db, presence, conversations, messages, team);
-  return { events, tokens, apiTokens, presence, identity, routing, conversations, messages, availability, team, snapshots };
+  const mailer = createMailer(config.smtpUrl, config.mailFrom, deps.onError);
+  const invitations = new Invitations(db, identity, mailer, { publicUrl: config.publicUrl, ttlMs: config.invitationTtlMs });
+  return { events, tokens, apiTokens, presence, identity, routing, conversations, messages, availability, team, snapshots, invitations };
 }
