@@ -15,6 +15,8 @@ import { Identity } from './identity.ts';
 import { Availability } from './availability.ts';
 import { Team } from './team.ts';
 import { Snapshots } from './snapshots.ts';
+import { Notes } from './notes.ts';
+import { Snoozes } from './snoozes.ts';
 
 export interface Services {
   /** What the services announce; subscribe here (realtime/relay.ts does, for the sockets). */
@@ -29,6 +31,9 @@ export interface Services {
   availability: Availability;
   team: Team;
   snapshots: Snapshots;
+  notes: Notes;
+  /** Reopens snoozed conversations when due; the app starts it and stops it on close. */
+  snoozes: Snoozes;
 }
 
 export function createServices(deps: {
@@ -50,10 +55,13 @@ export function createServices(deps: {
   const apiTokens = new ApiTokens(db);
   const conversations = new Conversations(db, events);
   const routing = new Routing(db, presence, conversations);
-  const messages = new Messages(db, events, routing, conversations, config.maxMessageLength, new MessageStore(db, {}, deps.onMessagesCommitted));
+  const notes = new Notes(db, events, conversations, config.maxMessageLength);
+  const messages = new Messages(db, events, routing, conversations, config.maxMessageLength,
+    new MessageStore(db, {}, deps.onMessagesCommitted), notes);
   const identity = new Identity(db, tokens, presence);
   const availability = new Availability(presence, routing, events, deps.onError);
   const team = new Team(db, presence);
   const snapshots = new Snapshots(db, presence, conversations, messages, team);
-  return { events, tokens, apiTokens, presence, identity, routing, conversations, messages, availability, team, snapshots };
+  const snoozes = new Snoozes(db, conversations, deps.onError);
+  return { events, tokens, apiTokens, presence, identity, routing, conversations, messages, availability, team, snapshots, notes, snoozes };
 }
