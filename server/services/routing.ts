@@ -74,7 +74,9 @@ export class Routing {
       .where(and(eq(conversations.id, conversationId), eq(conversations.withBot, true)))
       .returning({ status: conversations.status, assigneeId: conversations.assigneeId });
     if (!released) return this.conversations.get(caller, conversationId);
-    const assignee = released.assigneeId === null ? await this.routeConversation(conversationId, caller.accountId) : null;
+    // Only an unassigned, unresolved conversation waits for someone.
+    const waits = released.assigneeId === null && released.status !== 'resolved';
+    const assignee = waits ? await this.routeConversation(conversationId, caller.accountId) : null;
     // Agents learn that it is theirs now: as an assignment when routed, else as its new view
     // (status unchanged, no longer with the bot).
     const view = assignee
