@@ -211,9 +211,12 @@ export interface LoginResponse { token: string; agent: AgentView }
 /** GET /api/me */
 export interface MeResponse { agent: AgentView; account: { id: string; name: string }; sites: SiteView[] }
 
-/** GET /api/conversations?view=unassigned|mine|all&status=open|pending|resolved (newest activity first) */
+/**
+ * GET /api/v1/conversations?view=unassigned|mine|all&status=…&siteId=&assigneeId=&since=&until=&q=&cursor=&limit=
+ * (newest activity first)
+ */
 export type ConversationListView = 'unassigned' | 'mine' | 'all';
-/** GET /api/v1/conversations: a page; pass `nextCursor` back as `cursor` for the next (null at the end). */
+/** A page; pass `nextCursor` back as `cursor` for the next one (null at the end). */
 export interface ConversationListResponse { conversations: ConversationView[]; nextCursor: string | null }
 
 /** GET /api/conversations/:id/messages?afterSeq=0&limit=200 (oldest first) */

@@ -178,11 +178,11 @@ export class Messages {
   private async findOrStartConversation(visitor: VisitorPrincipal): Promise<schema.Conversation> {
     const latest = await latestConversationOf(this.db, visitor.visitorId);
     if (latest) return latest;
-    // Two tabs may start a conversation at the same instant: the partial unique index lets one win,
-    // and the other picks up the winner's conversation.
     // A bot-first site's new conversations go to its bot (by webhook), not to an agent, until it hands off.
     const [site] = await this.db.select({ botFirst: sites.botFirst }).from(sites).where(eq(sites.id, visitor.siteId));
     const withBot = site?.botFirst ?? false;
+    // Two tabs may start a conversation at the same instant: the partial unique index lets one win,
+    // and the other picks up the winner's conversation.
     const [created] = await this.db.insert(conversations)
       .values({ siteId: visitor.siteId, visitorId: visitor.visitorId, withBot })
       .onConflictDoNothing()
