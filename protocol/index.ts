@@ -45,6 +45,8 @@ export interface ConversationView {
   createdAt: string;
   updatedAt: string;
   lastMessage: { body: string; authorKind: AuthorKind; createdAt: string } | null;
+  /** The site's bot has it (sites with bot-first): no agent is routed until it hands off. */
+  withBot?: boolean;
 }
 
 /** An agent's private remark on a conversation: agents only, never sent to a visitor, outside the seq. */
@@ -213,9 +215,13 @@ export interface LoginResponse { token: string; agent: AgentView }
 /** GET /api/me */
 export interface MeResponse { agent: AgentView; account: { id: string; name: string }; sites: SiteView[] }
 
-/** GET /api/conversations?view=unassigned|mine|all&status=open|pending|resolved (newest activity first) */
+/**
+ * GET /api/v1/conversations?view=unassigned|mine|all&status=…&siteId=&assigneeId=&since=&until=&q=&cursor=&limit=
+ * (newest activity first)
+ */
 export type ConversationListView = 'unassigned' | 'mine' | 'all';
-export interface ConversationListResponse { conversations: ConversationView[] }
+/** A page; pass `nextCursor` back as `cursor` for the next one (null at the end). */
+export interface ConversationListResponse { conversations: ConversationView[]; nextCursor: string | null }
 
 /** GET /api/conversations/:id/messages?afterSeq=0&limit=200 (oldest first) */
 export interface MessagePage { messages: MessageView[]; hasMore: boolean }

@@ -162,8 +162,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     metricsToken: config.metricsToken,
   });
 
+  // Every node polls for snoozes that are due; the UPDATE lets one node win each (services/snoozes.ts).
+  app.addHook('onReady', async () => { services.snoozes.start(); });
   app.addHook('onClose', async () => {
-    await Promise.all([broker.close(), services.presence.close()]);
+    await Promise.all([broker.close(), services.presence.close(), services.snoozes.stop()]);
   });
   return app;
 }

@@ -41,6 +41,7 @@ export const ConversationView = Type.Object({
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
   lastMessage: Nullable(Type.Object({ body: Type.String(), authorKind: AuthorKind, createdAt: Type.String({ format: 'date-time' }) })),
+  withBot: Type.Optional(Type.Boolean({ description: 'The site\'s bot has it: no agent is routed until it hands off' })),
 });
 
 export const AgentView = Type.Object({
@@ -79,9 +80,17 @@ export const MeResponse = Type.Object({
   sites: Type.Array(SiteView),
 });
 export const AgentListResponse = Type.Object({ agents: Type.Array(AgentView) });
-export const ConversationListResponse = Type.Object({ conversations: Type.Array(ConversationView) });
+export const ConversationListResponse = Paged('conversations', ConversationView);
 export const ConversationResponse = Type.Object({ conversation: ConversationView });
 export const MessagePage = Type.Object({ messages: Type.Array(MessageView), hasMore: Type.Boolean() });
+export const NoteView = Type.Object({
+  id: Type.String(),
+  conversationId: Type.String(),
+  authorId: Nullable(Type.String()),
+  authorName: Type.String(),
+  body: Type.String(),
+  createdAt: Type.String({ format: 'date-time' }),
+});
 export const WidgetSessionResponse = Type.Object({
   token: Type.String(),
   visitorId: Type.String(),
@@ -146,4 +155,6 @@ agree<Same<Static<typeof MeResponse>, protocol.MeResponse>>(true);
 agree<Same<Static<typeof LoginResponse>, protocol.LoginResponse>>(true);
 agree<Same<Static<typeof WidgetSessionResponse>, protocol.WidgetSessionResponse>>(true);
 agree<Same<Static<typeof MessagePage>, protocol.MessagePage>>(true);
+agree<Same<Static<typeof NoteView>, protocol.NoteView>>(true);
+agree<Same<Static<typeof ConversationListResponse>, protocol.ConversationListResponse>>(true);
 agree<Same<Static<typeof ConversationListView>, protocol.ConversationListView>>(true);

@@ -2,17 +2,39 @@
 // scoped to the agent's account; another account's conversation is NOT_FOUND, never FORBIDDEN, so
 // ids cannot be probed. A visitor reaches only their own conversations. Changes are announced as
 // domain events (events.ts) with the conversation's new view.
-import { and, desc, eq, isNull, ne, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, isNull, lt, ne, sql, type SQL } from 'drizzle-orm';
 import { schema, type Db } from '../../db/index.ts';
 import { pgErrorKind } from '../../db/errors.ts';
 import type { ConversationListView, ConversationStatus, ConversationView, MessagePage, MessagesFrame } from '../../protocol/index.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { DomainEventMap, DomainEvents } from './events.ts';
-import { conversationView, conversationViews, messagesAfter } from './views.ts';
+import { conversationRows, conversationView, conversationViews, messagesAfter } from './views.ts';
+import { decodeCursor, pageOf, type Page } from './pagination.ts';
 import { isUuid } from './ids.ts';
 import { LRUCache } from 'lru-cache';
 
-const { conversations, sites, agents } = schema;
+const { conversations, sites, agents, messages } = schema;
+
+/** What GET /conversations filters by; every field but `limit` optional. */
+export interface ConversationFilter {
+  view?: ConversationListView;
+  status?: ConversationStatus;
+  siteId?: string;
+  /** An agent's id, or 'none' for unassigned. */
+  assigneeId?: string;
+  /** ISO 8601 bounds on the last activity (updated_at): since inclusive, until exclusive. */
+  since?: string;
+  until?: string;
+  q?: string;
+  cursor?: string;
+  limit: number;
+}
+
+function instant(value: string, name: string): Date {
+  const time = Date.parse(value);
+  if (Number.isNaN(time)) throw new AppError('VALIDATION_FAILED', `${name} must be an ISO 8601 time`);
+  return new Date(time);
+}
 
 export interface AgentPrincipal { agentId: string; accountId: string }
 /** An agent, or an API token acting for the whole account (agentId null). */
@@ -84,16 +106,48 @@ export class Conversations {
     for (const row of rows) this.refs.set(row.id, { ...row, accountId: agent.accountId });
   }
 
-  list(agent: AccountPrincipal, view: ConversationListView, status: ConversationStatus | undefined): Promise<ConversationView[]> {
-    const filters: (SQL | undefined)[] = [eq(sites.accountId, agent.accountId)];
-    if (status) filters.push(eq(conversations.status, status));
-    else filters.push(ne(conversations.status, 'resolved'));
-    if (view === 'unassigned') filters.push(isNull(conversations.assigneeId));
-    if (view === 'mine') {
+  /**
+   * A page of the account's conversations, newest activity first, keyset-paginated on
+   * (updated_at, id). Without a status only unresolved ones are listed (the inbox). `since`/`until`
+   * bound updated_at, the same column the list is sorted and paged by, so `since` = the time of the
+   * last poll lists what changed since. `q` matches message bodies (PostgreSQL full-text search,
+   * 'simple' configuration, web-search syntax), through the GIN index on messages.
+   */
+  async list(agent: AccountPrincipal, filter: ConversationFilter): Promise<Page<ConversationView>> {
+    const where: (SQL | undefined)[] = [eq(sites.accountId, agent.accountId)];
+    where.push(filter.status ? eq(conversations.status, filter.status) : ne(conversations.status, 'resolved'));
+    if (filter.view === 'unassigned') where.push(isNull(conversations.assigneeId));
+    if (filter.view === 'mine') {
       if (!agent.agentId) throw new AppError('VALIDATION_FAILED', 'view=mine needs an agent\'s sign-in, not an API token');
-      filters.push(eq(conversations.assigneeId, agent.agentId));
+      where.push(eq(conversations.assigneeId, agent.agentId));
     }
-    return conversationViews(this.db, and(...filters));
+    if (filter.siteId !== undefined) {
+      if (!isUuid(filter.siteId)) throw new AppError('VALIDATION_FAILED', 'siteId must be a site id');
+      where.push(eq(conversations.siteId, filter.siteId));
+    }
+    if (filter.assigneeId === 'none') where.push(isNull(conversations.assigneeId));
+    else if (filter.assigneeId !== undefined) {
+      if (!isUuid(filter.assigneeId)) throw new AppError('VALIDATION_FAILED', 'assigneeId must be an agent id or "none"');
+      where.push(eq(conversations.assigneeId, filter.assigneeId));
+    }
+    if (filter.since !== undefined) where.push(gte(conversations.updatedAt, instant(filter.since, 'since')));
+    if (filter.until !== undefined) where.push(lt(conversations.updatedAt, instant(filter.until, 'until')));
+    const q = filter.q?.trim();
+    if (q) {
+      // Exactly the indexed expression, so that the planner can use messages_body_search_idx.
+      where.push(sql`exists (select 1 from ${messages} where ${messages.conversationId} = ${conversations.id}
+        and to_tsvector('simple', ${messages.body}) @@ websearch_to_tsquery('simple', ${q}))`);
+    }
+    const after = decodeCursor(filter.cursor, 2);
+    if (after) {
+      const [updatedAt, id] = after;
+      if (typeof updatedAt !== 'string' || typeof id !== 'string' || !isUuid(id) || Number.isNaN(Date.parse(updatedAt))) {
+        throw new AppError('VALIDATION_FAILED', 'Invalid cursor');
+      }
+      where.push(sql`(${conversations.updatedAt}, ${conversations.id}) < (${updatedAt}::timestamptz, ${id}::uuid)`);
+    }
+    const rows = await conversationRows(this.db, and(...where), filter.limit + 1);
+    return pageOf(rows, filter.limit, (row) => [row.updatedAtKey, row.view.id], (row) => row.view);
   }
 
   /** A page of a conversation's messages after `afterSeq`, oldest first, if the asker may read it. */
@@ -138,17 +192,30 @@ export class Conversations {
         : [];
       if (!assignee) throw new AppError('VALIDATION_FAILED', 'No such agent in this account');
     }
-    await this.db.update(conversations).set({ assigneeId, updatedAt: new Date() })
+    // A person taking the conversation ends the bot's turn.
+    await this.db.update(conversations).set({ assigneeId, updatedAt: new Date(), ...(assigneeId !== null ? { withBot: false } : {}) })
       .where(eq(conversations.id, conversationId));
     return this.required(await this.announce('conversation.assigned', agent.accountId, conversationId,
       { previousAssigneeId: previous.assigneeId }));
   }
 
-  async setStatus(agent: AccountPrincipal, conversationId: string, status: ConversationStatus): Promise<ConversationView> {
+  /**
+   * Sets the status. `snoozed` needs a future `snoozedUntil`, when the conversation reopens by
+   * itself (snoozes.ts); any other status ends a snooze.
+   */
+  async setStatus(agent: AccountPrincipal, conversationId: string, status: ConversationStatus, snoozedUntil?: string): Promise<ConversationView> {
     const previous = await this.requireForAgent(agent, conversationId);
+    let until: Date | null = null;
+    if (status === 'snoozed') {
+      if (snoozedUntil === undefined) throw new AppError('VALIDATION_FAILED', 'Snoozing needs snoozedUntil');
+      until = instant(snoozedUntil, 'snoozedUntil');
+      if (until.getTime() <= Date.now()) throw new AppError('VALIDATION_FAILED', 'snoozedUntil must be in the future');
+    } else if (snoozedUntil !== undefined) {
+      throw new AppError('VALIDATION_FAILED', 'snoozedUntil is only for status snoozed');
+    }
     try {
       await this.db.update(conversations)
-        .set({ status, updatedAt: new Date(), resolvedAt: status === 'resolved' ? new Date() : null })
+        .set({ status, updatedAt: new Date(), resolvedAt: status === 'resolved' ? new Date() : null, snoozedUntil: until })
         .where(eq(conversations.id, conversationId));
     } catch (error) {
       // Reopening while the visitor already has another unresolved conversation.

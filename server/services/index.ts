@@ -17,6 +17,8 @@ import { Team } from './team.ts';
 import { Snapshots } from './snapshots.ts';
 import { Invitations } from './invitations.ts';
 import { createMailer } from './mailer.ts';
+import { Notes } from './notes.ts';
+import { Snoozes } from './snoozes.ts';
 
 export interface Services {
   /** What the services announce; subscribe here (realtime/relay.ts does, for the sockets). */
@@ -32,6 +34,9 @@ export interface Services {
   team: Team;
   snapshots: Snapshots;
   invitations: Invitations;
+  notes: Notes;
+  /** Reopens snoozed conversations when due; the app starts it and stops it on close. */
+  snoozes: Snoozes;
 }
 
 export function createServices(deps: {
@@ -53,12 +58,15 @@ export function createServices(deps: {
   const apiTokens = new ApiTokens(db);
   const conversations = new Conversations(db, events);
   const routing = new Routing(db, presence, conversations);
-  const messages = new Messages(db, events, routing, conversations, config.maxMessageLength, new MessageStore(db, {}, deps.onMessagesCommitted));
+  const notes = new Notes(db, events, conversations, config.maxMessageLength);
+  const messages = new Messages(db, events, routing, conversations, config.maxMessageLength,
+    new MessageStore(db, {}, deps.onMessagesCommitted), notes);
   const identity = new Identity(db, tokens, presence);
   const availability = new Availability(presence, routing, events, deps.onError);
   const team = new Team(db, presence, { events, identity, conversations, routing, onError: deps.onError });
   const snapshots = new Snapshots(db, presence, conversations, messages, team);
   const mailer = createMailer(config.smtpUrl, config.mailFrom, deps.onError);
   const invitations = new Invitations(db, identity, mailer, { publicUrl: config.publicUrl, ttlMs: config.invitationTtlMs });
-  return { events, tokens, apiTokens, presence, identity, routing, conversations, messages, availability, team, snapshots, invitations };
+  const snoozes = new Snoozes(db, conversations, deps.onError);
+  return { events, tokens, apiTokens, presence, identity, routing, conversations, messages, availability, team, snapshots, invitations, notes, snoozes };
 }

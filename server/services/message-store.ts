@@ -84,9 +84,11 @@ const APPEND_BATCH = `
     update conversations c set
       last_seq = c.last_seq + t.added,
       updated_at = now(),
-      -- A visitor writing reopens the conversation; an agent's first reply claims it.
+      -- A visitor writing reopens the conversation (ending a snooze); an agent's first reply claims it.
       status = case when t.from_visitor then 'open'::conversation_status else c.status end,
       resolved_at = case when t.from_visitor then null else c.resolved_at end,
+      -- Indexed, but unchanged (null) outside a snooze: the update stays HOT.
+      snoozed_until = case when t.from_visitor then null else c.snoozed_until end,
       assignee_id = coalesce(c.assignee_id, t.first_agent),
       -- For first-response-time reports; no index holds it, so the update stays HOT.
       first_reply_at = case when t.replied then coalesce(c.first_reply_at, now()) else c.first_reply_at end

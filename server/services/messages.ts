@@ -3,24 +3,40 @@
 // with no gaps, and a resend of a known clientId answered with the stored message. Callers
 // acknowledge only after this returns, i.e. after commit; a new message is then announced as a
 // `message.created` event.
+import { eq } from 'drizzle-orm';
 import { schema, type Db } from '../../db/index.ts';
-import type { MessageView } from '../../protocol/index.ts';
+import { randomUUID } from 'node:crypto';
+import type { ConversationView, MessageView, NoteView } from '../../protocol/index.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { Routing } from './routing.ts';
-import type { AgentPrincipal, Conversations, VisitorPrincipal } from './conversations.ts';
+import type { AccountPrincipal, AgentPrincipal, ConversationRef, Conversations, VisitorPrincipal } from './conversations.ts';
 import { latestConversationOf } from './conversations.ts';
 import type { Author, DomainEvents, Person } from './events.ts';
 import { toMessageView } from './views.ts';
 import { LRUCache } from 'lru-cache';
 import type { Appended, MessageStore } from './message-store.ts';
+import type { Notes } from './notes.ts';
 
-const { conversations } = schema;
+const { conversations, sites } = schema;
 
 export interface Sent {
   message: MessageView;
   /** The clientId was already stored: this is the original message, nothing new was written. */
   duplicate: boolean;
 }
+
+/** What POST /conversations/:id/messages takes. */
+export interface PostInput {
+  body: string;
+  /** Makes a resend safe: the same clientId returns the stored message. Generated when absent. */
+  clientId?: string;
+  private?: boolean;
+  /** Only with an API token, and then required for a message: the bot it writes as. */
+  author?: { kind: 'bot'; name: string };
+}
+
+/** A reply to the visitor, or a private note. */
+export type Posted = { message: MessageView; note?: never } | { note: NoteView; message?: never };
 
 export class Messages {
   constructor(
@@ -30,6 +46,7 @@ export class Messages {
     private readonly conversations: Conversations,
     private readonly maxLength: number,
     private readonly store: MessageStore,
+    private readonly notes: Notes,
   ) {}
 
   private readonly visitorConversations = new LRUCache<string, string>({ max: 50_000 });
@@ -65,13 +82,61 @@ export class Messages {
     const conversation = await this.conversations.refForAgent(agent, conversationId);
     const sent = await this.append(conversation.id, { kind: 'agent', id: agent.agentId, name: agent.name }, clientId, text);
     if (!sent.duplicate) {
-      this.events.emit('message.created',
-        { accountId: agent.accountId, siteId: conversation.siteId, visitorId: conversation.visitorId, message: sent.message });
+      this.announceSent(conversation, sent);
       if (sent.before && sent.before.assigneeId === null) {
         await this.conversations.announce('conversation.assigned', agent.accountId, conversation.id, { previousAssigneeId: null });
       }
     }
     return sent;
+  }
+
+  /**
+   * A bot (an integration holding an API token) answers under its own name. Unlike an agent's
+   * reply it claims the conversation for no one: the message store assigns only on an agent's.
+   */
+  async sendAsBot(caller: AccountPrincipal, conversationId: string, clientId: string, body: string, botName: string): Promise<Sent> {
+    const text = this.checkBody(body);
+    const name = botName.trim();
+    if (name.length === 0) throw new AppError('VALIDATION_FAILED', 'A bot needs a name');
+    const conversation = await this.conversations.refForAgent(caller, conversationId);
+    const sent = await this.append(conversation.id, { kind: 'bot', id: null, name }, clientId, text);
+    if (!sent.duplicate) this.announceSent(conversation, sent);
+    return sent;
+  }
+
+  private announceSent(conversation: ConversationRef, sent: Sent): void {
+    this.events.emit('message.created',
+      { accountId: conversation.accountId, siteId: conversation.siteId, visitorId: conversation.visitorId, message: sent.message });
+  }
+
+  /**
+   * POST /conversations/:id/messages: a signed-in agent replies as themselves; an API token acts
+   * for no person, so it writes as a named bot. `private` makes it a note for agents instead
+   * (notes.ts), which no visitor ever sees. A resend of a known clientId returns the stored message.
+   */
+  async post(caller: AccountPrincipal & { name: string }, conversationId: string, input: PostInput): Promise<Posted> {
+    const { author } = input;
+    // Access first, so another account's conversation is NOT_FOUND whatever the body says.
+    await this.conversations.refForAgent(caller, conversationId);
+    if (caller.agentId !== null && author) {
+      throw new AppError('VALIDATION_FAILED', 'A signed-in agent writes as themselves: author is for API tokens');
+    }
+    if (input.private) return { note: await this.notes.add({ ...caller, name: author?.name ?? caller.name }, conversationId, input.body) };
+    const clientId = input.clientId ?? randomUUID();
+    if (caller.agentId !== null) {
+      return { message: (await this.sendAsAgent({ ...caller, agentId: caller.agentId }, conversationId, clientId, input.body)).message };
+    }
+    if (!author) throw new AppError('VALIDATION_FAILED', 'An API token writes as a bot: give author { kind: \'bot\', name }');
+    return { message: (await this.sendAsBot(caller, conversationId, clientId, input.body, author.name)).message };
+  }
+
+  /**
+   * The bot hands the conversation to the people (routing.ts handOff), leaving `note` first as a
+   * private note for whoever takes over, so that it is there when they open the conversation.
+   */
+  async handOff(caller: AccountPrincipal & { name: string }, conversationId: string, note?: string): Promise<ConversationView> {
+    if (note !== undefined) await this.notes.add(caller, conversationId, note);
+    return this.routing.handOff(caller, conversationId);
   }
 
   /** Typing is announced, never stored, in a conversation the author may write to. */
@@ -113,10 +178,13 @@ export class Messages {
   private async findOrStartConversation(visitor: VisitorPrincipal): Promise<schema.Conversation> {
     const latest = await latestConversationOf(this.db, visitor.visitorId);
     if (latest) return latest;
+    // A bot-first site's new conversations go to its bot (by webhook), not to an agent, until it hands off.
+    const [site] = await this.db.select({ botFirst: sites.botFirst }).from(sites).where(eq(sites.id, visitor.siteId));
+    const withBot = site?.botFirst ?? false;
     // Two tabs may start a conversation at the same instant: the partial unique index lets one win,
     // and the other picks up the winner's conversation.
     const [created] = await this.db.insert(conversations)
-      .values({ siteId: visitor.siteId, visitorId: visitor.visitorId })
+      .values({ siteId: visitor.siteId, visitorId: visitor.visitorId, withBot })
       .onConflictDoNothing()
       .returning();
     if (!created) {
@@ -125,7 +193,7 @@ export class Messages {
       return winner;
     }
     this.conversations.remember({ id: created.id, siteId: created.siteId, visitorId: created.visitorId, accountId: visitor.accountId });
-    await this.routing.routeConversation(created.id, visitor.accountId);
+    if (!withBot) await this.routing.routeConversation(created.id, visitor.accountId);
     await this.conversations.announce('conversation.created', visitor.accountId, created.id, {});
     return created;
   }

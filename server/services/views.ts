@@ -43,27 +43,43 @@ const lastMessage = alias(messages, 'last_message');
 
 /** Conversations matching `where` (which may use sites.accountId), newest activity first. */
 export async function conversationViews(db: Db, where: SQL | undefined, limit = 100): Promise<ConversationView[]> {
+  return (await conversationRows(db, where, limit)).map((row) => row.view);
+}
+
+/**
+ * The same list with each row's sort key, (updated_at, id), for keyset pages: updated_at as
+ * PostgreSQL holds it, to the microsecond, since a JavaScript Date would round it to the
+ * millisecond and a page boundary could then skip or repeat rows.
+ */
+export async function conversationRows(db: Db, where: SQL | undefined, limit: number): Promise<{ view: ConversationView; updatedAtKey: string }[]> {
   const rows = await db
-    .select({ conversation: conversations, visitor: { id: visitors.id, name: visitors.name }, last: lastMessage })
+    .select({
+      conversation: conversations, visitor: { id: visitors.id, name: visitors.name }, last: lastMessage,
+      updatedAtKey: sql<string>`to_char(${conversations.updatedAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+    })
     .from(conversations)
     .innerJoin(sites, eq(sites.id, conversations.siteId))
     .innerJoin(visitors, eq(visitors.id, conversations.visitorId))
     .leftJoin(lastMessage, and(eq(lastMessage.conversationId, conversations.id), eq(lastMessage.seq, conversations.lastSeq)))
     .where(where)
-    .orderBy(desc(conversations.updatedAt))
+    .orderBy(desc(conversations.updatedAt), desc(conversations.id))
     .limit(limit);
-  return rows.map(({ conversation: c, visitor, last }) => ({
-    id: c.id,
-    siteId: c.siteId,
-    visitorId: c.visitorId,
-    visitorName: visitorDisplayName(visitor),
-    assigneeId: c.assigneeId,
-    status: c.status,
-    snoozedUntil: c.snoozedUntil?.toISOString() ?? null,
-    lastSeq: c.lastSeq,
-    createdAt: c.createdAt.toISOString(),
-    updatedAt: c.updatedAt.toISOString(),
-    lastMessage: last ? { body: last.body, authorKind: last.authorKind, createdAt: last.createdAt.toISOString() } : null,
+  return rows.map(({ conversation: c, visitor, last, updatedAtKey }) => ({
+    updatedAtKey,
+    view: {
+      id: c.id,
+      siteId: c.siteId,
+      visitorId: c.visitorId,
+      visitorName: visitorDisplayName(visitor),
+      assigneeId: c.assigneeId,
+      status: c.status,
+      snoozedUntil: c.snoozedUntil?.toISOString() ?? null,
+      lastSeq: c.lastSeq,
+      createdAt: c.createdAt.toISOString(),
+      updatedAt: c.updatedAt.toISOString(),
+      lastMessage: last ? { body: last.body, authorKind: last.authorKind, createdAt: last.createdAt.toISOString() } : null,
+      withBot: c.withBot,
+    },
   }));
 }
 
