@@ -17,7 +17,9 @@ describe(`conversation loop (${driver})`, () => {
 
   beforeAll(async () => {
     // Generous limits: some tests below write hundreds of messages as fast as acks come back.
-    server = await startServer({ config: { rateLimitPerSecond: 10_000, rateLimitBurst: 10_000 } });
+    server = await startServer({ config: {
+      rateLimitPerSecond: 10_000, rateLimitBurst: 10_000, visitorMessageRateLimitPerSecond: 10_000, visitorMessageRateLimitBurst: 10_000,
+    } });
     tenant = await createTenant(server.database, [ORIGIN]);
   });
   afterAll(async () => {
