@@ -15,6 +15,8 @@ import { Identity } from './identity.ts';
 import { Availability } from './availability.ts';
 import { Team } from './team.ts';
 import { Snapshots } from './snapshots.ts';
+import { Sites } from './sites.ts';
+import { CannedResponses } from './canned-responses.ts';
 
 export interface Services {
   /** What the services announce; subscribe here (realtime/relay.ts does, for the sockets). */
@@ -29,6 +31,8 @@ export interface Services {
   availability: Availability;
   team: Team;
   snapshots: Snapshots;
+  sites: Sites;
+  cannedResponses: CannedResponses;
 }
 
 export function createServices(deps: {
@@ -51,9 +55,14 @@ export function createServices(deps: {
   const conversations = new Conversations(db, events);
   const routing = new Routing(db, presence, conversations);
   const messages = new Messages(db, events, routing, conversations, config.maxMessageLength, new MessageStore(db, {}, deps.onMessagesCommitted));
-  const identity = new Identity(db, tokens, presence);
+  const identity = new Identity(db, tokens, presence, events);
   const availability = new Availability(presence, routing, events, deps.onError);
   const team = new Team(db, presence);
   const snapshots = new Snapshots(db, presence, conversations, messages, team);
-  return { events, tokens, apiTokens, presence, identity, routing, conversations, messages, availability, team, snapshots };
+  const sites = new Sites(db);
+  const cannedResponses = new CannedResponses(db);
+  return {
+    events, tokens, apiTokens, presence, identity, routing, conversations, messages, availability, team, snapshots,
+    sites, cannedResponses,
+  };
 }
