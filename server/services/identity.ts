@@ -31,7 +31,7 @@ export type AuthResult = { ok: true; session: Session } | { ok: false; code: 'TO
 
 /**
  * A visitor the site's own backend vouches for: `userHash` is hex(HMAC-SHA256(identitySecret, userId)),
- * computed on the site's server, where the secret lives (examples/identity.md).
+ * computed on the site's server, where the secret lives (examples/identity.ts).
  */
 export interface VisitorIdentity {
   userId: string;

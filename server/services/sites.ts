@@ -128,7 +128,13 @@ export class Sites {
     if (change.allowedOrigins !== undefined) values.allowedOrigins = checkedOrigins(change.allowedOrigins);
     if (change.settings !== undefined) values.widgetSettings = mergeWidgetSettings(current.widgetSettings, change.settings);
     if (change.businessHours !== undefined) values.businessHours = checkedBusinessHours(change.businessHours) ?? null;
-    if (change.requireIdentity !== undefined) values.requireIdentity = change.requireIdentity;
+    if (change.requireIdentity !== undefined) {
+      // Sites made before identity verification have no secret: requiring one would lock everyone out.
+      if (change.requireIdentity && current.identitySecret === null) {
+        throw new AppError('VALIDATION_FAILED', 'requireIdentity needs an identity secret: rotate one first (POST /api/v1/sites/:id/identity-secret)');
+      }
+      values.requireIdentity = change.requireIdentity;
+    }
     if (change.botFirst !== undefined) values.botFirst = change.botFirst;
     if (Object.keys(values).length === 0) return toSiteView(current);
     const [row] = await this.db.update(sites).set(values)

@@ -116,6 +116,10 @@ describe(`sites (${driver})`, () => {
       expect(created.body.code).toBe('VALIDATION_FAILED');
       expect(created.body.message, JSON.stringify(body)).toMatch(message);
     }
+    // The tenant's site predates identity secrets: nobody could pass its requirement.
+    const locked = await call<ErrorAnswer>('PATCH', `/sites/${tenant.site.id}`, { requireIdentity: true });
+    expect(locked).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
+    expect(locked.body.message).toMatch(/identity secret/);
     const patched = await call<ErrorAnswer>('PATCH', `/sites/${tenant.site.id}`, { allowedOrigins: ['ftp://shop.test'] });
     expect(patched).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
     expect(patched.body.message).toMatch(/"ftp:\/\/shop\.test": only http and https/);
