@@ -54,6 +54,7 @@ export function mergeWidgetSettings(current: WidgetSettings, change: WidgetSetti
     else if (value !== undefined) merged[key] = typeof value === 'string' ? value.trim() : value;
   }
   const settings = merged as unknown as WidgetSettings;
+  if (!settings.title) throw new AppError('VALIDATION_FAILED', 'settings.title must not be blank');
   if (!HEX_COLOUR.test(settings.color)) {
     throw new AppError('VALIDATION_FAILED', `settings.color ${JSON.stringify(settings.color)} is not a CSS hex colour such as #4f46e5`);
   }
@@ -86,6 +87,10 @@ export class Sites {
   /** The account's sites, newest first. */
   async list(caller: Caller, page: { cursor?: string | undefined; limit: number }): Promise<Page<SiteView>> {
     const after = decodeCursor(page.cursor, 2);
+    // Well-formed JSON is not enough: the values go into casts, where a bad one would be a 500.
+    if (after && (!isUuid(after[1]) || typeof after[0] !== 'string' || Number.isNaN(Date.parse(after[0])))) {
+      throw new AppError('VALIDATION_FAILED', 'Invalid cursor');
+    }
     const position = after
       ? sql`(${sites.createdAt}, ${sites.id}) < (${String(after[0])}::timestamptz, ${String(after[1])}::uuid)`
       : undefined;

@@ -83,6 +83,8 @@ describe(`sites (${driver})`, () => {
     const others = await call<{ sites: SiteView[] }>('GET', '/sites', undefined, otherToken);
     expect(others.body.sites.map((s) => s.id)).not.toContain(a.site.id);
     expect((await call<ErrorAnswer>('GET', '/sites?cursor=nonsense')).body.code).toBe('VALIDATION_FAILED');
+    const forged = Buffer.from(JSON.stringify(['not a time', 'not a uuid'])).toString('base64url');
+    expect(await call<ErrorAnswer>('GET', `/sites?cursor=${forged}`)).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
   });
 
   it('changes what a PATCH names and merges widget settings; null removes an optional one', async () => {
@@ -109,6 +111,7 @@ describe(`sites (${driver})`, () => {
       [{ businessHours: { timeZone: 'Mars/Olympus', days: {} } }, /not an IANA time zone/],
       [{ businessHours: { timeZone: 'UTC', days: { mon: [['18:00', '09:00']] } } }, /not before/],
       [{ settings: { position: 'top' } }, /position/],
+      [{ settings: { title: '   ' } }, /title/],
     ];
     for (const [body, message] of cases) {
       const created = await call<ErrorAnswer>('POST', '/sites', { name: 'Bad', ...body });
