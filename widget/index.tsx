@@ -1,5 +1,5 @@
 // The embed: <script src="https://HOST/widget.js" data-site="SITE_KEY" async></script>
-// A signed-in user: data-user-id, data-user-hash (signed by the site's backend, examples/identity.md),
+// A signed-in user: data-user-id, data-user-hash (signed by the site's backend, examples/identity.ts),
 // data-user-name and data-user-email on the same tag, or Parley('identify', { userId, userHash, … }).
 // A polite guest on someone else's page: one global, one host element, nothing thrown, at most one
 // console warning, and no socket until there is a reason for one.
@@ -127,7 +127,7 @@ function identifyFrom(chat: Chat, value: unknown): void {
   const given = (value ?? {}) as Record<string, unknown>;
   const text = (key: string) => (typeof given[key] === 'string' && given[key] ? given[key] as string : undefined);
   const userId = text('userId'), userHash = text('userHash');
-  if (!userId || !userHash) return warnOnce('identify needs userId and userHash (see examples/identity.md)');
+  if (!userId || !userHash) return warnOnce('identify needs userId and userHash (see examples/identity.ts)');
   const name = text('name'), email = text('email');
   chat.identify({ userId, userHash, ...(name ? { name } : {}), ...(email ? { email } : {}) });
 }

@@ -3,7 +3,7 @@
 import { errorEntry } from '../protocol/index.ts';
 import type { WidgetSessionResponse } from '../protocol/index.ts';
 
-/** A signed-in user of the host site, vouched for by its backend (examples/identity.md). */
+/** A signed-in user of the host site, vouched for by its backend (examples/identity.ts). */
 export interface VisitorIdentity { userId: string; userHash: string; name?: string; email?: string }
 
 export type SessionResult =
