@@ -34,6 +34,8 @@ export const errorCatalog = {
   AUTH_TIMEOUT: { status: 401, close: 4008, temporary: true, message: 'No authentication in time' },
   INVALID_CREDENTIALS: { status: 401, temporary: false, message: 'Wrong email or password' },
   FORBIDDEN: { status: 403, temporary: false, message: 'Not allowed' },
+  /** The site accepts only visitors identified by its own backend (data-user-id + data-user-hash). */
+  IDENTITY_REQUIRED: { status: 403, temporary: false, message: 'This site requires a verified identity' },
   ORIGIN_NOT_ALLOWED: { status: 403, close: 4003, temporary: false, message: 'This page\'s origin is not allowed for this site' },
   // ---- what is asked for ----
   SITE_NOT_FOUND: { status: 404, close: 4004, temporary: false, message: 'No site has this key' },

@@ -199,6 +199,32 @@ export interface SiteView {
   publicKey: string;
   allowedOrigins: string[];
   settings: WidgetSettings;
+  /** Opening hours in the site's time zone; null: always open. */
+  businessHours: BusinessHours | null;
+  /** Visitors must present a signed identity (data-user-id + data-user-hash) before they may chat. */
+  requireIdentity: boolean;
+  botFirst: boolean;
+  /** The identity secret itself is shown once, when created or rotated. */
+  hasIdentitySecret: boolean;
+  createdAt: string;
+}
+
+export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
+export interface BusinessHours {
+  /** IANA, e.g. "Europe/Paris". */
+  timeZone: string;
+  /** Days without an entry are closed: { mon: [["09:00", "17:30"]], … } */
+  days: Partial<Record<Weekday, [string, string][]>>;
+}
+
+/** A reply an agent inserts by its shortcut; siteId null: for every site of the account. */
+export interface CannedResponseView {
+  id: string;
+  siteId: string | null;
+  shortcut: string;
+  body: string;
+  createdAt: string;
+  updatedAt: string;
 }
 
 /** POST /api/widget/session { siteKey, token? } */
@@ -206,7 +232,11 @@ export interface WidgetSessionResponse {
   token: string;
   visitorId: string;
   settings: WidgetSettings;
-  team: { online: boolean };
+  /**
+   * online: an agent is online now. open: within the site's business hours (always, without any);
+   * opensAt: when closed, the next opening (ISO 8601), for "We're away, back at 9:00".
+   */
+  team: { online: boolean; open: boolean; opensAt: string | null };
 }
 
 /** POST /api/auth/login { email, password }; POST /api/auth/refresh (with a valid token) → a fresh one */

@@ -29,6 +29,8 @@ import { conversationRoutes } from './routes/conversations.ts';
 import { agentRoutes } from './routes/agents.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { invitationRoutes } from './routes/invitations.ts';
+import { siteRoutes } from './routes/sites.ts';
+import { cannedResponseRoutes } from './routes/canned-responses.ts';
 import { gatewayRoutes } from './routes/gateway.ts';
 
 declare module 'fastify' {
@@ -151,6 +153,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     await api.register(agentRoutes, { services });
     await api.register(tokenRoutes, { services });
     await api.register(invitationRoutes, { services });
+    await api.register(siteRoutes, { services });
+    await api.register(cannedResponseRoutes, { services });
   }, { prefix: API_PREFIX });
   await app.register(gatewayRoutes, { services, hub, config, connections });
   await app.register(staticPlugin, { distDir: deps.distDir ?? defaultDistDir });

@@ -9,7 +9,7 @@ import { backoffDelay } from '../client/backoff.ts';
 import { Connection, socketUrl } from '../client/connection.ts';
 import { ConversationLog } from '../client/conversation-log.ts';
 import { Outbox, messageFromAck, type OutboxItem } from '../client/outbox.ts';
-import { requestSession } from './session.ts';
+import { requestSession, type VisitorIdentity } from './session.ts';
 import type { SafeStorage } from './storage.ts';
 import { transcriptEntries, type Entry } from './transcript.ts';
 import { warnOnce } from './warn.ts';
@@ -17,6 +17,9 @@ import { warnOnce } from './warn.ts';
 export interface ChatState {
   settings: WidgetSettings;
   teamOnline: boolean;
+  /** Within the site's business hours; when not, opensAt says when the team is back (ISO 8601). */
+  teamOpen: boolean;
+  opensAt: string | null;
   open: boolean;
   entries: Entry[];
   /** Name of the agent typing right now, if any. */
@@ -53,6 +56,8 @@ export class Chat {
   state: ChatState = {
     settings: { title: 'Chat', greeting: '', color: '#4f46e5', position: 'right' },
     teamOnline: false,
+    teamOpen: true,
+    opensAt: null,
     open: false,
     entries: [],
     typingName: null,
@@ -77,6 +82,8 @@ export class Chat {
   private typingIdleTimer: ReturnType<typeof setTimeout> | undefined;
   private typingExpiryTimer: ReturnType<typeof setTimeout> | undefined;
   private typingAgentId: string | null = null;
+  private identity: VisitorIdentity | null = null;
+  private reopenTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly options: ChatOptions) {
     this.storage = options.storage;
@@ -128,6 +135,21 @@ export class Chat {
     this.connect();
   }
 
+  /**
+   * The host page's signed-in user. Before the first session (data-user-*, or a queued
+   * Parley('identify', …)) it rides on that session; later, it trades the session for the user's.
+   */
+  identify(identity: VisitorIdentity): void {
+    this.identity = identity;
+    if (!this.hasSession || this.stopped) return;
+    void this.establishSession().then((ok) => {
+      if (ok && this.connection) {
+        this.dropConnection();
+        this.connect();
+      }
+    });
+  }
+
   /** Call on every keystroke in the composer; the chat decides what reaches the wire. */
   noteTyping(): void {
     const now = Date.now();
@@ -141,7 +163,7 @@ export class Chat {
   /** Gets a token, retrying network failures quietly; false when the server refused this page. */
   private async establishSession(): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
-      const result = await requestSession(this.options.base, this.options.siteKey, this.token);
+      const result = await requestSession(this.options.base, this.options.siteKey, this.token, this.identity);
       if (this.stopped) return false;
       if (result.kind === 'ok') {
         this.applySession(result.session);
@@ -164,7 +186,12 @@ export class Chat {
       this.storage.set(VISITOR, session.visitorId);
       this.adoptConversation(null);
     }
-    this.update({ settings: session.settings, teamOnline: session.team?.online === true });
+    const team = session.team;
+    this.update({ settings: session.settings, teamOnline: team?.online === true, teamOpen: team?.open !== false, opensAt: team?.opensAt ?? null });
+    // The away notice ends by itself when the team is back, without another session.
+    clearTimeout(this.reopenTimer);
+    const backInMs = team?.opensAt ? Date.parse(team.opensAt) - Date.now() : NaN;
+    if (backInMs > 0 && backInMs < 2 ** 31) this.reopenTimer = setTimeout(() => this.update({ teamOpen: true, opensAt: null }), backInMs);
     if (!this.hasSession) {
       this.hasSession = true;
       this.options.onMount();
@@ -232,6 +259,7 @@ export class Chat {
   private shutDown(reason: string): void {
     warnOnce(reason);
     this.stopped = true;
+    clearTimeout(this.reopenTimer);
     this.dropConnection();
     this.outbox.stop();
     this.log?.stop();

@@ -1,19 +1,23 @@
 // The embed: <script src="https://HOST/widget.js" data-site="SITE_KEY" async></script>
+// A signed-in user: data-user-id, data-user-hash (signed by the site's backend, examples/identity.ts),
+// data-user-name and data-user-email on the same tag, or Parley('identify', { userId, userHash, … }).
 // A polite guest on someone else's page: one global, one host element, nothing thrown, at most one
 // console warning, and no socket until there is a reason for one.
 import { render } from 'preact';
 import { Chat } from './chat.ts';
 import { App } from './components/App.tsx';
+import type { VisitorIdentity } from './session.ts';
 import { openStorage } from './storage.ts';
 import { styles } from './styles.ts';
 import { warnOnce } from './warn.ts';
 
-type Command = 'open' | 'close';
+type Command = 'open' | 'close' | 'identify';
 
 interface ParleyApi {
-  (command: Command): void;
+  (command: Command, argument?: unknown): void;
   open(): void;
   close(): void;
+  identify(identity: VisitorIdentity): void;
 }
 
 declare global {
@@ -61,6 +65,9 @@ function boot(script: Element | null): void {
       unmount = null;
     },
   });
+  const data = (name: string) => script?.getAttribute(`data-user-${name}`);
+  if (data('id')) identifyFrom(chat, { userId: data('id'), userHash: data('hash'), name: data('name'), email: data('email') });
+  // Before start: an identify call queued by the snippet rides on the first session.
   installApi(chat);
   chat.start().catch((error: unknown) => warnOnce(`failed to start: ${String(error)}`));
 }
@@ -96,16 +103,31 @@ function installApi(chat: Chat): void {
   const stub: unknown = window.Parley;
   const queued = Array.isArray(stub) ? stub : typeof stub === 'function' ? (stub as { q?: unknown }).q : undefined;
 
-  const run = (command: unknown) => {
+  const run = (command: unknown, argument?: unknown) => {
     if (command === 'open' || command === 'close') chat.setOpen(command === 'open');
+    else if (command === 'identify') identifyFrom(chat, argument);
   };
-  const api: ParleyApi = Object.assign((command: Command) => run(command), {
+  const api: ParleyApi = Object.assign((command: Command, argument?: unknown) => run(command, argument), {
     open: () => run('open'),
     close: () => run('close'),
+    identify: (identity: VisitorIdentity) => run('identify', identity),
   });
   window.Parley = api;
 
   if (Array.isArray(queued)) {
-    for (const call of queued) run(typeof call === 'string' ? call : (call as ArrayLike<unknown> | null)?.[0]);
+    for (const call of queued) {
+      if (typeof call === 'string') run(call);
+      else run((call as ArrayLike<unknown> | null)?.[0], (call as ArrayLike<unknown> | null)?.[1]);
+    }
   }
+}
+
+/** Hand-checked, as the page may pass anything; a wrong shape is said once in the console. */
+function identifyFrom(chat: Chat, value: unknown): void {
+  const given = (value ?? {}) as Record<string, unknown>;
+  const text = (key: string) => (typeof given[key] === 'string' && given[key] ? given[key] as string : undefined);
+  const userId = text('userId'), userHash = text('userHash');
+  if (!userId || !userHash) return warnOnce('identify needs userId and userHash (see examples/identity.ts)');
+  const name = text('name'), email = text('email');
+  chat.identify({ userId, userHash, ...(name ? { name } : {}), ...(email ? { email } : {}) });
 }

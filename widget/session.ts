@@ -3,6 +3,9 @@
 import { errorEntry } from '../protocol/index.ts';
 import type { WidgetSessionResponse } from '../protocol/index.ts';
 
+/** A signed-in user of the host site, vouched for by its backend (examples/identity.ts). */
+export interface VisitorIdentity { userId: string; userHash: string; name?: string; email?: string }
+
 export type SessionResult =
   | { kind: 'ok'; session: WidgetSessionResponse }
   /** Asking again cannot help: the site is gone, this page may not embed it, or the request is wrong. */
@@ -10,7 +13,7 @@ export type SessionResult =
   /** Network trouble, a server error or a rate limit: ask again later. */
   | { kind: 'retry' };
 
-export async function requestSession(base: string, siteKey: string, token: string | null): Promise<SessionResult> {
+export async function requestSession(base: string, siteKey: string, token: string | null, identity: VisitorIdentity | null = null): Promise<SessionResult> {
   let response: Response;
   let body: unknown;
   try {
@@ -19,7 +22,7 @@ export async function requestSession(base: string, siteKey: string, token: strin
     response = await fetch(`${base}/api/widget/session?site=${encodeURIComponent(siteKey)}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(token ? { token } : {}),
+      body: JSON.stringify({ ...(token ? { token } : {}), ...(identity ? { identity } : {}) }),
       credentials: 'omit',
     });
   } catch {
@@ -42,7 +45,7 @@ export async function requestSession(base: string, siteKey: string, token: strin
   if (response.ok) return { kind: 'refused', code: 'BAD_RESPONSE', message: 'unexpected session response' };
   // A server that refuses the stored token (instead of issuing a new visitor, as documented) is asked
   // again without it, so one stale token can never lock the visitor out.
-  if (token && (entry?.renewToken || status === 401)) return requestSession(base, siteKey, null);
+  if (token && (entry?.renewToken || status === 401)) return requestSession(base, siteKey, null, identity);
   const code = typeof error.code === 'string' ? error.code : `HTTP_${status}`;
   return { kind: 'refused', code, message: typeof error.message === 'string' ? error.message : '' };
 }

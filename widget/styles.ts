@@ -18,6 +18,7 @@ button:focus-visible, textarea:focus-visible { outline: 2px solid var(--accent);
   box-shadow: 0 4px 14px rgba(0, 0, 0, .22); transition: transform .15s ease;
 }
 .launcher:hover { transform: scale(1.06); }
+.labelled { width: auto; gap: 8px; padding: 0 20px 0 15px; border-radius: 28px; font-weight: 600; white-space: nowrap; }
 .left .launcher { right: auto; left: 20px; }
 .badge {
   position: absolute; top: -3px; right: -3px; min-width: 20px; height: 20px; padding: 0 6px;

@@ -65,12 +65,40 @@ export const WidgetSettings = Type.Object({
   expectedReplyTime: Type.Optional(Type.String()),
 });
 
+export const Weekday = Type.Enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
+const OpeningRange = Type.Tuple([
+  Type.String({ pattern: '^\\d\\d:\\d\\d$', description: 'HH:MM, local time' }),
+  Type.String({ pattern: '^\\d\\d:\\d\\d$' }),
+]);
+const DayRanges = Type.Array(OpeningRange, { maxItems: 10 });
+export const BusinessHours = Type.Object({
+  timeZone: Type.String({ maxLength: 100, description: 'IANA time zone, e.g. Europe/Paris' }),
+  days: Type.Object({
+    mon: Type.Optional(DayRanges), tue: Type.Optional(DayRanges), wed: Type.Optional(DayRanges),
+    thu: Type.Optional(DayRanges), fri: Type.Optional(DayRanges), sat: Type.Optional(DayRanges), sun: Type.Optional(DayRanges),
+  }, { additionalProperties: false, description: 'Days without an entry are closed' }),
+});
+
 export const SiteView = Type.Object({
   id: Type.String(),
   name: Type.String(),
   publicKey: Type.String(),
   allowedOrigins: Type.Array(Type.String()),
   settings: WidgetSettings,
+  businessHours: Nullable(BusinessHours),
+  requireIdentity: Type.Boolean(),
+  botFirst: Type.Boolean(),
+  hasIdentitySecret: Type.Boolean(),
+  createdAt: Type.String({ format: 'date-time' }),
+});
+
+export const CannedResponseView = Type.Object({
+  id: Type.String(),
+  siteId: Nullable(Type.String()),
+  shortcut: Type.String(),
+  body: Type.String(),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
 });
 
 export const LoginResponse = Type.Object({ token: Type.String(), agent: AgentView });
@@ -95,7 +123,7 @@ export const WidgetSessionResponse = Type.Object({
   token: Type.String(),
   visitorId: Type.String(),
   settings: WidgetSettings,
-  team: Type.Object({ online: Type.Boolean() }),
+  team: Type.Object({ online: Type.Boolean(), open: Type.Boolean(), opensAt: Nullable(Type.String({ format: 'date-time' })) }),
 });
 
 /** A password being set (invitation, reset, change); signing in accepts any stored one. */
@@ -151,6 +179,7 @@ agree<Same<Static<typeof MessageView>, protocol.MessageView>>(true);
 agree<Same<Static<typeof ConversationView>, protocol.ConversationView>>(true);
 agree<Same<Static<typeof AgentView>, protocol.AgentView>>(true);
 agree<Same<Static<typeof SiteView>, protocol.SiteView>>(true);
+agree<Same<Static<typeof CannedResponseView>, protocol.CannedResponseView>>(true);
 agree<Same<Static<typeof MeResponse>, protocol.MeResponse>>(true);
 agree<Same<Static<typeof LoginResponse>, protocol.LoginResponse>>(true);
 agree<Same<Static<typeof WidgetSessionResponse>, protocol.WidgetSessionResponse>>(true);

@@ -60,19 +60,26 @@ export const widgetRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         /** Widgets before `?site=` sent the key here; still accepted when the URL names no site. */
         siteKey: Type.Optional(SiteKey),
         token: Type.Optional(Type.String({ maxLength: 4096 })),
+        /** From data-user-* or Parley('identify', …): a user the site's backend signed. */
+        identity: Type.Optional(Type.Object({
+          userId: Type.String({ minLength: 1, maxLength: 255 }),
+          userHash: Type.String({ maxLength: 128, description: 'hex(HMAC-SHA256(identitySecret, userId))' }),
+          name: Type.Optional(Type.String({ maxLength: 200 })),
+          email: Type.Optional(Type.String({ maxLength: 320 })),
+        })),
       }),
-      response: responses(WidgetSessionResponse, ['SITE_NOT_FOUND', 'ORIGIN_NOT_ALLOWED']),
+      response: responses(WidgetSessionResponse, ['SITE_NOT_FOUND', 'ORIGIN_NOT_ALLOWED', 'AUTH_INVALID', 'IDENTITY_REQUIRED']),
     },
   }, (request) => {
     const { site } = request.query;
-    const { siteKey, token } = request.body;
+    const { siteKey, token, identity } = request.body;
     if (site && siteKey && site !== siteKey) throw new AppError('VALIDATION_FAILED', 'site and siteKey name different sites');
     const key = site ?? siteKey;
     if (!key) throw new AppError('VALIDATION_FAILED', 'Name the site: ?site=KEY');
     const { origin } = request.headers;
     const lookedUp = sitesLookedUp.get(request);
     return lookedUp?.key === key
-      ? services.identity.visitorSessionFor(lookedUp.site, origin, token)
-      : services.identity.visitorSession(key, origin, token);
+      ? services.identity.visitorSessionFor(lookedUp.site, origin, token, identity)
+      : services.identity.visitorSession(key, origin, token, identity);
   });
 };

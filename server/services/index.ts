@@ -19,6 +19,8 @@ import { Invitations } from './invitations.ts';
 import { createMailer } from './mailer.ts';
 import { Notes } from './notes.ts';
 import { Snoozes } from './snoozes.ts';
+import { Sites } from './sites.ts';
+import { CannedResponses } from './canned-responses.ts';
 
 export interface Services {
   /** What the services announce; subscribe here (realtime/relay.ts does, for the sockets). */
@@ -37,6 +39,8 @@ export interface Services {
   notes: Notes;
   /** Reopens snoozed conversations when due; the app starts it and stops it on close. */
   snoozes: Snoozes;
+  sites: Sites;
+  cannedResponses: CannedResponses;
 }
 
 export function createServices(deps: {
@@ -61,12 +65,17 @@ export function createServices(deps: {
   const notes = new Notes(db, events, conversations, config.maxMessageLength);
   const messages = new Messages(db, events, routing, conversations, config.maxMessageLength,
     new MessageStore(db, {}, deps.onMessagesCommitted), notes);
-  const identity = new Identity(db, tokens, presence);
+  const identity = new Identity(db, tokens, presence, events);
   const availability = new Availability(presence, routing, events, deps.onError);
   const team = new Team(db, presence, { events, identity, conversations, routing, onError: deps.onError });
   const snapshots = new Snapshots(db, presence, conversations, messages, team);
   const mailer = createMailer(config.smtpUrl, config.mailFrom, deps.onError);
   const invitations = new Invitations(db, identity, mailer, { publicUrl: config.publicUrl, ttlMs: config.invitationTtlMs });
   const snoozes = new Snoozes(db, conversations, deps.onError);
-  return { events, tokens, apiTokens, presence, identity, routing, conversations, messages, availability, team, snapshots, invitations, notes, snoozes };
+  const sites = new Sites(db);
+  const cannedResponses = new CannedResponses(db);
+  return {
+    events, tokens, apiTokens, presence, identity, routing, conversations, messages, availability, team, snapshots,
+    invitations, notes, snoozes, sites, cannedResponses,
+  };
 }

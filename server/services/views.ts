@@ -36,6 +36,12 @@ export function toSiteView(site: schema.Site): SiteView {
     publicKey: site.publicKey,
     allowedOrigins: site.allowedOrigins,
     settings: site.widgetSettings,
+    businessHours: site.businessHours,
+    requireIdentity: site.requireIdentity,
+    botFirst: site.botFirst,
+    // Never the secret itself: it is shown once, by the call that creates or rotates it.
+    hasIdentitySecret: site.identitySecret !== null,
+    createdAt: site.createdAt.toISOString(),
   };
 }
 

@@ -21,7 +21,7 @@ export function App(props: { chat: Chat }) {
       class={state.settings.position === 'left' ? 'root left' : 'root'}
       style={{ '--parley-color': state.settings.color }}
     >
-      <Launcher open={state.open} unread={state.unread} onToggle={() => chat.setOpen(!state.open)} />
+      <Launcher open={state.open} unread={state.unread} label={state.settings.launcherLabel} onToggle={() => chat.setOpen(!state.open)} />
       <Panel chat={chat} state={state} />
     </div>
   );

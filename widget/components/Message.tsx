@@ -2,6 +2,8 @@ import type { Entry } from '../transcript.ts';
 
 interface MessageProps {
   entry: Entry;
+  /** The author as shown: the site's team name, else the agent's own. */
+  name: string | null;
   /** Shown above the first of a run of messages from one agent. */
   showName: boolean;
   onRetry: (clientId: string) => void;
@@ -17,7 +19,7 @@ export function Message(props: MessageProps) {
       data-seq={entry.seq ?? undefined}
       data-status={entry.status}
     >
-      {props.showName && entry.authorName && <div class="name">{entry.authorName}</div>}
+      {props.showName && props.name && <div class="name" data-testid="parley-author">{props.name}</div>}
       {/* A text child: Preact sets it as a text node, so a body can never become markup. */}
       <div class="bubble">{entry.body}</div>
       {entry.status === 'failed' && (

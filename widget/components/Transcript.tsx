@@ -5,6 +5,8 @@ import { Message } from './Message.tsx';
 interface TranscriptProps {
   greeting: string;
   entries: Entry[];
+  /** Shown above agents' replies instead of each agent's name. */
+  teamName?: string | undefined;
   typingName: string | null;
   open: boolean;
   onRetry: (clientId: string) => void;
@@ -29,9 +31,10 @@ export function Transcript(props: TranscriptProps) {
       )}
       {entries.map((entry, index) => {
         const previous = entries[index - 1];
+        // Under a team name, a run of replies is one voice whoever wrote them.
         const showName = entry.authorKind === 'agent' &&
-          (previous?.authorKind !== 'agent' || previous.authorId !== entry.authorId);
-        return <Message key={entry.clientId} entry={entry} showName={showName} onRetry={props.onRetry} />;
+          (previous?.authorKind !== 'agent' || (!props.teamName && previous.authorId !== entry.authorId));
+        return <Message key={entry.clientId} entry={entry} name={props.teamName || entry.authorName} showName={showName} onRetry={props.onRetry} />;
       })}
       {props.typingName && <div class="typing" data-testid="parley-typing">{props.typingName} is typing…</div>}
     </div>
