@@ -28,6 +28,7 @@ import { widgetRoutes } from './routes/widget.ts';
 import { conversationRoutes } from './routes/conversations.ts';
 import { agentRoutes } from './routes/agents.ts';
 import { tokenRoutes } from './routes/tokens.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 import { gatewayRoutes } from './routes/gateway.ts';
 
 declare module 'fastify' {
@@ -81,7 +82,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const secret = await loadSecret(deps.db, config.secret);
   const events = new DomainEvents((error, type) => app.log.error({ err: error, event: type }, 'event listener failed'));
   const connections = new ConnectionCounts();
-  const metrics = new Metrics((role) => connections.get(role));
+  // The queue depth is counted at scrape time; `services` exists by the time anyone scrapes.
+  const metrics = new Metrics((role) => connections.get(role), () => services.webhooks.queueDepth());
   const services = createServices({
     db: deps.db,
     events,
@@ -90,10 +92,12 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     config,
     onError: (error) => app.log.error({ err: error }, 'background task failed'),
     onMessagesCommitted: metrics.observeCommit,
+    onWebhookAttempt: metrics.observeWebhookAttempt,
   });
   // Services announce; the sockets hear through the hub, and the metrics count.
   relayToClients(events, hub);
   metrics.listen(events);
+  services.webhooks.start(events);
   app.decorate('services', services);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -148,6 +152,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     await api.register(conversationRoutes, { services });
     await api.register(agentRoutes, { services });
     await api.register(tokenRoutes, { services });
+    await api.register(webhookRoutes, { services });
   }, { prefix: API_PREFIX });
   await app.register(gatewayRoutes, { services, hub, config, connections });
   await app.register(staticPlugin, { distDir: deps.distDir ?? defaultDistDir });
@@ -160,6 +165,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   });
 
   app.addHook('onClose', async () => {
+    // Deliveries still buffered are written before the database goes; attempts in flight finish.
+    await services.webhooks.close();
     await Promise.all([broker.close(), services.presence.close()]);
   });
   return app;

@@ -15,6 +15,8 @@ import { Identity } from './identity.ts';
 import { Availability } from './availability.ts';
 import { Team } from './team.ts';
 import { Snapshots } from './snapshots.ts';
+import { Webhooks } from './webhooks/webhooks.ts';
+import type { AttemptObserver } from './webhooks/worker.ts';
 
 export interface Services {
   /** What the services announce; subscribe here (realtime/relay.ts does, for the sockets). */
@@ -29,6 +31,8 @@ export interface Services {
   availability: Availability;
   team: Team;
   snapshots: Snapshots;
+  /** Subscriptions, and this node's recorder and delivery worker (the app starts and closes them). */
+  webhooks: Webhooks;
 }
 
 export function createServices(deps: {
@@ -42,6 +46,8 @@ export function createServices(deps: {
   presence?: Presence;
   /** Told of each batch the message store commits (metrics). */
   onMessagesCommitted?: CommitObserver;
+  /** Told of each webhook delivery attempt (metrics). */
+  onWebhookAttempt?: AttemptObserver;
 }): Services {
   const { db, config } = deps;
   const events = deps.events ?? new DomainEvents(deps.onError);
@@ -55,5 +61,6 @@ export function createServices(deps: {
   const availability = new Availability(presence, routing, events, deps.onError);
   const team = new Team(db, presence);
   const snapshots = new Snapshots(db, presence, conversations, messages, team);
-  return { events, tokens, apiTokens, presence, identity, routing, conversations, messages, availability, team, snapshots };
+  const webhooks = new Webhooks(db, config, { onError: deps.onError, ...(deps.onWebhookAttempt ? { onAttempt: deps.onWebhookAttempt } : {}) });
+  return { events, tokens, apiTokens, presence, identity, routing, conversations, messages, availability, team, snapshots, webhooks };
 }
