@@ -165,7 +165,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   });
 
   app.addHook('onClose', async () => {
-    // Deliveries still buffered are written before the database goes; attempts in flight finish.
+    // Attempts in flight finish and buffered deliveries are written before the database goes.
     await services.webhooks.close();
     await Promise.all([broker.close(), services.presence.close()]);
   });

@@ -30,6 +30,7 @@ export function sendWebhook(outgoing: Outgoing, options: { timeoutMs: number; al
   const elapsed = () => Math.round(performance.now() - started);
   return new Promise((resolve) => {
     let settled = false;
+    let timer: NodeJS.Timeout | undefined;
     const finish = (result: Omit<AttemptResult, 'latencyMs'>) => {
       if (settled) return;
       settled = true;
@@ -75,7 +76,7 @@ export function sendWebhook(outgoing: Outgoing, options: { timeoutMs: number; al
       response.on('end', done);
       response.on('error', done);
     });
-    const timer = setTimeout(() => {
+    timer = setTimeout(() => {
       failed(new Error(`No response within ${options.timeoutMs} ms`));
       request.destroy();
     }, options.timeoutMs);

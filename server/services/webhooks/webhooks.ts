@@ -1,7 +1,7 @@
 // Webhooks: an account's subscriptions to its events (CRUD, deliveries, test, retry), and the two
 // halves that make them work on every node: the recorder (events → delivery rows, batched) and the
 // delivery worker (claims, signs, sends, retries). services/index.ts creates one; the app starts
-// it and closes it (recorder flushed first, then the worker drained).
+// it and closes it.
 import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { schema, type Db } from '../../../db/index.ts';
@@ -110,10 +110,14 @@ export class Webhooks {
     this.worker.start();
   }
 
-  /** Writes the deliveries still buffered, then lets the attempts in flight finish. */
+  /**
+   * Stops claiming, lets the attempts in flight finish, then writes the deliveries still buffered:
+   * they stay pending in the database for the next start or another node, and no attempt begins
+   * once closing has.
+   */
   async close(): Promise<void> {
-    await this.recorder.close();
     await this.worker.close();
+    await this.recorder.close();
   }
 
   queueDepth(): Promise<number> {

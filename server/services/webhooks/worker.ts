@@ -134,21 +134,32 @@ export class DeliveryWorker {
       const delayMs = retryDelayMs(delivery.attempts, this.backoff);
       await this.db.update(deliveries).set({ nextAttemptAt: sql`now() + ${delayMs} * interval '1 millisecond'` }).where(ours);
     }
-    await this.markFailing(delivery.webhookId);
+    await this.markFailing(delivery, giveUp);
     return giveUp ? 'failed' : 'retried';
   }
 
-  /** Starts (or continues) the webhook's run of failures; past the retry window, disables it. */
-  private async markFailing(webhookId: string): Promise<void> {
+  /**
+   * Starts (or continues) the webhook's run of failures. The webhook is disabled once that run is
+   * longer than the retry window, or when a delivery is given up with nothing succeeding since its
+   * first attempt: it failed for its whole window.
+   */
+  private async markFailing(delivery: Claimed, gaveUp: boolean): Promise<void> {
     const [row] = await this.db.update(webhooks).set({ failingSince: sql`coalesce(${webhooks.failingSince}, now())` })
-      .where(eq(webhooks.id, webhookId)).returning({ failingSince: webhooks.failingSince, enabled: webhooks.enabled });
+      .where(eq(webhooks.id, delivery.webhookId)).returning({ failingSince: webhooks.failingSince, enabled: webhooks.enabled });
     const since = row?.failingSince;
-    if (!row?.enabled || !since || Date.now() - since.getTime() < this.options.retryForMs) return;
+    if (!row?.enabled || !since) return;
+    if (Date.now() - since.getTime() < this.options.retryForMs && !(gaveUp && since <= await this.firstAttemptOf(delivery.id))) return;
+    const webhookId = delivery.webhookId;
     const disabled = await this.db.update(webhooks).set({
       enabled: false,
       disabledReason: `Disabled by Parley: every delivery has failed since ${since.toISOString()}, longer than the ${describeDuration(this.options.retryForMs)} retry window. Fix the endpoint, then re-enable the webhook.`,
     }).where(and(eq(webhooks.id, webhookId), eq(webhooks.enabled, true))).returning({ id: webhooks.id });
     if (disabled.length > 0) this.options.onDisabled?.();
+  }
+
+  private async firstAttemptOf(deliveryId: string): Promise<Date> {
+    const [row] = await this.db.select({ at: sql<string>`min(${attempts.attemptedAt})` }).from(attempts).where(eq(attempts.deliveryId, deliveryId));
+    return row?.at ? new Date(row.at) : new Date();
   }
 
   /** Pending deliveries of enabled webhooks: the queue depth /metrics shows. */
