@@ -15,6 +15,8 @@ import {
 
 const ORIGIN = 'http://shop.test';
 const FAST: Partial<Config> = { webhooksAllowPrivate: true, webhookPollMs: 20 };
+/** expect.poll's patience: deliveries are asynchronous and the suite shares its machine. */
+const PATIENCE = { timeout: 10_000 };
 
 interface Received { headers: IncomingHttpHeaders; raw: string; event: { id: string; type: string; createdAt: string; accountId: string; data: any } }
 
@@ -45,7 +47,7 @@ class Receiver {
   /** The requests for one event type (and matching `where`), waiting until there are `count`. */
   async waitFor(type: string, count = 1, where: (r: Received) => boolean = () => true): Promise<Received[]> {
     const matching = () => this.received.filter((r) => r.event.type === type && where(r));
-    await expect.poll(() => matching().length, { timeout: 10_000 }).toBeGreaterThanOrEqual(count);
+    await expect.poll(() => matching().length, PATIENCE).toBeGreaterThanOrEqual(count);
     return matching();
   }
 
@@ -175,7 +177,7 @@ describe(`webhooks (${driver})`, () => {
     const [opened] = await receiver.waitFor('conversation.created', 1, (r) => r.event.data.conversation.id === acks[0]!.conversationId);
     expect(opened!.event.data.conversation).toMatchObject({ siteId: tenant.site.id, visitorId });
 
-    await expect.poll(async () => (await deliveriesOf(server, token, webhook.id)).map((d) => d.status)).toEqual(['succeeded', 'succeeded']);
+    await expect.poll(async () => (await deliveriesOf(server, token, webhook.id)).map((d) => d.status), PATIENCE).toEqual(['succeeded', 'succeeded']);
     const [delivery] = (await deliveriesOf(server, token, webhook.id)).filter((d) => d.eventType === 'message.created');
     expect(delivery).toMatchObject({ eventId: request!.event.id, nextAttemptAt: null });
     expect(delivery!.attempts).toEqual([expect.objectContaining({ statusCode: 204, excerpt: '' })]);
@@ -219,7 +221,7 @@ describe(`webhooks (${driver})`, () => {
     expect(verify(secret, first!.raw, first!.headers['parley-signature'] as string)).toEqual({ ok: true });
 
     const attempted = async (count: number) => {
-      await expect.poll(async () => (await deliveriesOf(server, token, webhook.id))[0]?.attempts.length).toBe(count);
+      await expect.poll(async () => (await deliveriesOf(server, token, webhook.id))[0]?.attempts.length, PATIENCE).toBe(count);
       return (await deliveriesOf(server, token, webhook.id))[0]!;
     };
     const once = await attempted(1);
@@ -247,7 +249,7 @@ describe(`webhooks (${driver})`, () => {
     // Fixed: a retry succeeds and ends the run of failures.
     failing.respond = () => ({ status: 200, body: 'thanks' });
     await call(server, token, 'POST', `/webhooks/${webhook.id}/deliveries/${once.id}/retry`);
-    await expect.poll(async () => (await deliveriesOf(server, token, webhook.id))[0]?.status).toBe('succeeded');
+    await expect.poll(async () => (await deliveriesOf(server, token, webhook.id))[0]?.status, PATIENCE).toBe('succeeded');
     const done = (await deliveriesOf(server, token, webhook.id))[0]!;
     expect(done.attempts.map((a) => a.statusCode)).toEqual([500, 500, 200]);
     expect(done.attempts[2]!.excerpt).toBe('thanks');
@@ -271,17 +273,18 @@ describe(`webhooks (${driver})`, () => {
     await visitorSends(server, tenant, ['one', 'two']);
     await down.waitFor('message.created', 2);
     // Failed once, waiting for their retry: pending.
-    await expect.poll(async () => sample(await scrape(), 'parley_webhook_queue_depth'), { timeout: 10_000 }).toBe(2);
-    await expect.poll(async () => sample(await scrape(), 'parley_webhook_attempts_total{outcome="retried"}') - sample(before, 'parley_webhook_attempts_total{outcome="retried"}')).toBeGreaterThanOrEqual(2);
+    await expect.poll(async () => sample(await scrape(), 'parley_webhook_queue_depth'), PATIENCE).toBe(2);
+    await expect.poll(async () => sample(await scrape(), 'parley_webhook_attempts_total{outcome="retried"}') - sample(before, 'parley_webhook_attempts_total{outcome="retried"}'), PATIENCE).toBeGreaterThanOrEqual(2);
 
     down.respond = () => ({ status: 204 });
     for (const delivery of await deliveriesOf(server, token, webhook.id)) {
       await call(server, token, 'POST', `/webhooks/${webhook.id}/deliveries/${delivery.id}/retry`);
     }
-    await expect.poll(async () => sample(await scrape(), 'parley_webhook_queue_depth')).toBe(0);
+    await expect.poll(async () => sample(await scrape(), 'parley_webhook_queue_depth'), PATIENCE).toBe(0);
+    // Counted once the attempt is recorded, a moment after the delivery left the queue.
+    await expect.poll(async () => sample(await scrape(), 'parley_webhook_attempts_total{outcome="succeeded"}') - sample(before, 'parley_webhook_attempts_total{outcome="succeeded"}'), PATIENCE).toBe(2);
     const after = await scrape();
     const grew = (series: string) => sample(after, series) - sample(before, series);
-    expect(grew('parley_webhook_attempts_total{outcome="succeeded"}')).toBe(2);
     expect(grew('parley_webhook_attempts_total{outcome="failed"}')).toBe(0);
     expect(grew('parley_webhook_attempt_seconds_count')).toBe(grew('parley_webhook_attempts_total{outcome="succeeded"}') + grew('parley_webhook_attempts_total{outcome="retried"}'));
     await call(server, token, 'DELETE', `/webhooks/${webhook.id}`);
@@ -323,7 +326,7 @@ describe(`webhook address guard (${driver})`, () => {
     for (const url of [`http://127.0.0.1:${port}/literal`, `http://localhost:${port}/resolved`]) {
       const [row] = await server.database.db.insert(schema.webhooks).values({ accountId: tenant.accountId, url, events: ['message.created'], secret: 'whsec_guard' }).returning();
       await call(server, token, 'POST', `/webhooks/${row!.id}/test`);
-      await expect.poll(async () => (await deliveriesOf(server, token, row!.id))[0]?.attempts.length ?? 0).toBe(1);
+      await expect.poll(async () => (await deliveriesOf(server, token, row!.id))[0]?.attempts.length ?? 0, PATIENCE).toBe(1);
       const [delivery] = await deliveriesOf(server, token, row!.id);
       expect(delivery!.attempts[0]).toMatchObject({ statusCode: null, excerpt: expect.stringMatching(/loopback/) });
     }
@@ -341,12 +344,12 @@ describe(`webhooks that keep failing (${driver})`, () => {
       const token = await loginAgent(server, tenant.owner.email);
       const { webhook } = await createWebhook(server, token, failing.url, ['message.created']);
       await visitorSends(server, tenant, ['Hello?']);
-      await expect.poll(async () => (await deliveriesOf(server, token, webhook.id))[0]?.status, { timeout: 10_000 }).toBe('failed');
+      await expect.poll(async () => (await deliveriesOf(server, token, webhook.id))[0]?.status, PATIENCE).toBe('failed');
       const [delivery] = await deliveriesOf(server, token, webhook.id);
       expect(delivery!.attempts.length).toBeGreaterThanOrEqual(3);
       expect(delivery!.attempts.every((a) => a.statusCode === 502 && a.excerpt === 'bad gateway')).toBe(true);
       expect(delivery!.nextAttemptAt).toBeNull();
-      // The delays grow: on average the later gaps are longer than the first ones.
+      // Retried until the window was over, not beyond.
       const times = delivery!.attempts.map((a) => Date.parse(a.attemptedAt));
       expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(1_500 - 100);
 
@@ -360,7 +363,7 @@ describe(`webhooks that keep failing (${driver})`, () => {
       await visitorSends(server, tenant, ['Anyone?']);
       const ping = await createWebhook(server, token, `${failing.url}?other`, ['message.created']);
       await visitorSends(server, tenant, ['Last try']);
-      await expect.poll(async () => (await deliveriesOf(server, token, ping.webhook.id)).length).toBe(1);
+      await expect.poll(async () => (await deliveriesOf(server, token, ping.webhook.id)).length, PATIENCE).toBe(1);
       expect(await deliveriesOf(server, token, webhook.id)).toHaveLength(1);
 
       const enabled = await call<{ webhook: WebhookBody }>(server, token, 'PATCH', `/webhooks/${webhook.id}`, { enabled: true });
@@ -382,8 +385,9 @@ describe(`webhooks across nodes and restarts (${driver})`, () => {
       console.log('skipped on pglite: two app instances need a database server they can both connect to (postgres driver)');
       context.skip();
     }
-    const a = await startServer({ database, config: FAST });
-    const b = await startServer({ database, config: FAST });
+    // Room for a burst of messages sent without waiting for acks.
+    const a = await startServer({ database, config: { ...FAST, rateLimitBurst: 1_000 } });
+    const b = await startServer({ database, config: { ...FAST, rateLimitBurst: 1_000 } });
     const receiver = await new Receiver().start();
     // Slow enough that both nodes' workers find due deliveries while the other is busy.
     receiver.respond = () => ({ status: 204, delayMs: 30 });
@@ -394,7 +398,7 @@ describe(`webhooks across nodes and restarts (${driver})`, () => {
       const N = 40;
       await visitorSends(a, tenant, Array.from({ length: N }, (_, i) => `message ${i}`));
       await receiver.waitFor('message.created', N);
-      await expect.poll(async () => (await deliveriesOf(a, token, webhook.id)).filter((d) => d.status === 'succeeded').length).toBe(N);
+      await expect.poll(async () => (await deliveriesOf(a, token, webhook.id)).filter((d) => d.status === 'succeeded').length, PATIENCE).toBe(N);
       // Long enough for a second, duplicate attempt to have arrived, if anything could send one.
       await new Promise((resolve) => setTimeout(resolve, 300));
       const ids = receiver.received.map((r) => r.event.id);
@@ -430,7 +434,7 @@ describe(`webhooks across nodes and restarts (${driver})`, () => {
     receiver.respond = () => ({ status: 200 });
     const second = await startServer({ database, config });
     try {
-      await expect.poll(async () => (await get<{ deliveries: DeliveryBody[] }>(`${second.url}/api/v1/webhooks/${webhook.id}/deliveries`, token)).body.deliveries.map((d) => d.status), { timeout: 10_000 })
+      await expect.poll(async () => (await get<{ deliveries: DeliveryBody[] }>(`${second.url}/api/v1/webhooks/${webhook.id}/deliveries`, token)).body.deliveries.map((d) => d.status), PATIENCE)
         .toEqual(['succeeded', 'succeeded']);
       const bodies = receiver.received.filter((r) => r.headers['parley-event-id']).map((r) => r.event.data.message.body);
       expect(new Set(bodies)).toEqual(new Set(['before the restart', 'also before']));

@@ -110,15 +110,16 @@ export class DeliveryWorker {
   private async attempt(delivery: Claimed): Promise<void> {
     const [webhook] = await this.db.select({ url: webhooks.url, secret: webhooks.secret }).from(webhooks).where(eq(webhooks.id, delivery.webhookId));
     if (!webhook) return;
+    const attemptedAt = new Date();
     const result = await sendWebhook({ ...webhook, eventId: delivery.eventId, eventType: delivery.eventType, payload: delivery.payload },
       { timeoutMs: this.options.timeoutMs, allowPrivate: this.options.allowPrivate });
-    await this.db.insert(attempts).values({ deliveryId: delivery.id, ...result });
-    const outcome = await this.settle(delivery, result);
+    await this.db.insert(attempts).values({ deliveryId: delivery.id, attemptedAt, ...result });
+    const outcome = await this.settle(delivery, result, attemptedAt);
     this.options.onAttempt?.(outcome, result.latencyMs / 1000);
   }
 
   /** Records what the attempt means for the delivery and its webhook. */
-  private async settle(delivery: Claimed, result: AttemptResult): Promise<AttemptOutcome> {
+  private async settle(delivery: Claimed, result: AttemptResult, attemptedAt: Date): Promise<AttemptOutcome> {
     // Only while our lease holds: a claim that outlived it may have been taken over.
     const ours = and(eq(deliveries.id, delivery.id), eq(deliveries.attempts, delivery.attempts), eq(deliveries.status, 'pending'));
     const ok = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
@@ -127,14 +128,16 @@ export class DeliveryWorker {
       await this.db.update(webhooks).set({ failingSince: null }).where(eq(webhooks.id, delivery.webhookId));
       return 'succeeded';
     }
-    const giveUp = Date.now() - delivery.createdAt.getTime() >= this.options.retryForMs;
+    // One instant for both decisions, so a webhook is never disabled with this delivery still pending.
+    const now = Date.now();
+    const giveUp = now - delivery.createdAt.getTime() >= this.options.retryForMs;
     if (giveUp) {
       await this.db.update(deliveries).set({ status: 'failed', completedAt: new Date() }).where(ours);
     } else {
       const delayMs = retryDelayMs(delivery.attempts, this.backoff);
       await this.db.update(deliveries).set({ nextAttemptAt: sql`now() + ${delayMs} * interval '1 millisecond'` }).where(ours);
     }
-    await this.markFailing(delivery, giveUp);
+    await this.markFailing(delivery, giveUp, attemptedAt, now);
     return giveUp ? 'failed' : 'retried';
   }
 
@@ -143,12 +146,13 @@ export class DeliveryWorker {
    * longer than the retry window, or when a delivery is given up with nothing succeeding since its
    * first attempt: it failed for its whole window.
    */
-  private async markFailing(delivery: Claimed, gaveUp: boolean): Promise<void> {
-    const [row] = await this.db.update(webhooks).set({ failingSince: sql`coalesce(${webhooks.failingSince}, now())` })
+  private async markFailing(delivery: Claimed, gaveUp: boolean, attemptedAt: Date, now: number): Promise<void> {
+    // The run starts when its first failed attempt was sent, the same instant that attempt records.
+    const [row] = await this.db.update(webhooks).set({ failingSince: sql`coalesce(${webhooks.failingSince}, ${attemptedAt.toISOString()}::timestamptz)` })
       .where(eq(webhooks.id, delivery.webhookId)).returning({ failingSince: webhooks.failingSince, enabled: webhooks.enabled });
     const since = row?.failingSince;
     if (!row?.enabled || !since) return;
-    if (Date.now() - since.getTime() < this.options.retryForMs && !(gaveUp && since <= await this.firstAttemptOf(delivery.id))) return;
+    if (now - since.getTime() < this.options.retryForMs && !(gaveUp && since <= await this.firstAttemptOf(delivery.id))) return;
     const webhookId = delivery.webhookId;
     const disabled = await this.db.update(webhooks).set({
       enabled: false,
