@@ -40,6 +40,11 @@ const DeliveryView = Type.Object({
 const WebhookParams = IdParams;
 const DeliveryParams = Type.Object({ id: Type.String({ maxLength: 200 }), deliveryId: Type.String({ maxLength: 200 }) });
 
+/** The action routes take nothing: `{}`, or no body at all (bodyless() below). */
+const NoBody = Type.Object({}, { additionalProperties: false, examples: [{}] });
+/** A POST sent without a body is validated as `{}`. */
+const bodyless = { preValidation: async (request: { body: unknown }) => { request.body ??= {}; } };
+
 const admin = { minRole: 'admin' as const };
 const withRole = [...AGENT_AUTH_CODES, 'FORBIDDEN'] as const;
 const withId = [...withRole, 'NOT_FOUND'] as const;
@@ -117,11 +122,13 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
   });
 
   app.post('/webhooks/:id/test', {
+    ...bodyless,
     config: admin,
     schema: {
       security: AGENT_SECURITY,
       summary: 'Send a `ping` event now; the delivery is returned and its attempt appears in the deliveries',
       params: WebhookParams,
+      body: NoBody,
       response: responses(Type.Object({ delivery: DeliveryView }), withId, 201),
     },
   }, async (request, reply) => {
@@ -131,11 +138,13 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
   });
 
   app.post('/webhooks/:id/deliveries/:deliveryId/retry', {
+    ...bodyless,
     config: admin,
     schema: {
       security: AGENT_SECURITY,
       summary: 'Make a delivery pending again, due now (after fixing the endpoint, say)',
       params: DeliveryParams,
+      body: NoBody,
       response: responses(Type.Object({ delivery: DeliveryView }), withId),
     },
   }, async (request) => ({ delivery: await services.webhooks.retry(caller(request), request.params.id, request.params.deliveryId) }));
