@@ -31,6 +31,7 @@ import { tokenRoutes } from './routes/tokens.ts';
 import { invitationRoutes } from './routes/invitations.ts';
 import { siteRoutes } from './routes/sites.ts';
 import { cannedResponseRoutes } from './routes/canned-responses.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 import { gatewayRoutes } from './routes/gateway.ts';
 
 declare module 'fastify' {
@@ -84,7 +85,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const secret = await loadSecret(deps.db, config.secret);
   const events = new DomainEvents((error, type) => app.log.error({ err: error, event: type }, 'event listener failed'));
   const connections = new ConnectionCounts();
-  const metrics = new Metrics((role) => connections.get(role));
+  // The queue depth is counted at scrape time; `services` exists by the time anyone scrapes.
+  const metrics = new Metrics((role) => connections.get(role), () => services.webhooks.queueDepth());
   const services = createServices({
     db: deps.db,
     events,
@@ -93,11 +95,13 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     config,
     onError: (error) => app.log.error({ err: error }, 'background task failed'),
     onMessagesCommitted: metrics.observeCommit,
+    onWebhookAttempt: metrics.observeWebhookAttempt,
   });
   // Services announce; the sockets hear through the hub, and the metrics count.
   relayToClients(events, hub);
   disconnectDeactivatedAgents(events, hub);
   metrics.listen(events);
+  services.webhooks.start(events);
   app.decorate('services', services);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -155,6 +159,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     await api.register(invitationRoutes, { services });
     await api.register(siteRoutes, { services });
     await api.register(cannedResponseRoutes, { services });
+    await api.register(webhookRoutes, { services });
   }, { prefix: API_PREFIX });
   await app.register(gatewayRoutes, { services, hub, config, connections });
   await app.register(staticPlugin, { distDir: deps.distDir ?? defaultDistDir });
@@ -169,6 +174,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   // Every node polls for snoozes that are due; the UPDATE lets one node win each (services/snoozes.ts).
   app.addHook('onReady', async () => { services.snoozes.start(); });
   app.addHook('onClose', async () => {
+    // Attempts in flight finish and buffered deliveries are written before the database goes.
+    await services.webhooks.close();
     await Promise.all([broker.close(), services.presence.close(), services.snoozes.stop()]);
   });
   return app;

@@ -21,6 +21,8 @@ import { Notes } from './notes.ts';
 import { Snoozes } from './snoozes.ts';
 import { Sites } from './sites.ts';
 import { CannedResponses } from './canned-responses.ts';
+import { Webhooks } from './webhooks/webhooks.ts';
+import type { AttemptObserver } from './webhooks/worker.ts';
 
 export interface Services {
   /** What the services announce; subscribe here (realtime/relay.ts does, for the sockets). */
@@ -41,6 +43,8 @@ export interface Services {
   snoozes: Snoozes;
   sites: Sites;
   cannedResponses: CannedResponses;
+  /** Subscriptions, and this node's recorder and delivery worker (the app starts and closes them). */
+  webhooks: Webhooks;
 }
 
 export function createServices(deps: {
@@ -54,6 +58,8 @@ export function createServices(deps: {
   presence?: Presence;
   /** Told of each batch the message store commits (metrics). */
   onMessagesCommitted?: CommitObserver;
+  /** Told of each webhook delivery attempt (metrics). */
+  onWebhookAttempt?: AttemptObserver;
 }): Services {
   const { db, config } = deps;
   const events = deps.events ?? new DomainEvents(deps.onError);
@@ -74,8 +80,9 @@ export function createServices(deps: {
   const snoozes = new Snoozes(db, conversations, deps.onError);
   const sites = new Sites(db);
   const cannedResponses = new CannedResponses(db);
+  const webhooks = new Webhooks(db, config, { onError: deps.onError, ...(deps.onWebhookAttempt ? { onAttempt: deps.onWebhookAttempt } : {}) });
   return {
     events, tokens, apiTokens, presence, identity, routing, conversations, messages, availability, team, snapshots,
-    invitations, notes, snoozes, sites, cannedResponses,
+    invitations, notes, snoozes, sites, cannedResponses, webhooks,
   };
 }

@@ -6,10 +6,12 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { AuthorKind } from '../../protocol/index.ts';
 import type { DomainEvents } from './events.ts';
 import type { CommitObserver } from './message-store.ts';
+import type { AttemptObserver, AttemptOutcome } from './webhooks/worker.ts';
 
 export type ConnectionRole = 'unauthenticated' | 'visitor' | 'agent';
 const ROLES: readonly ConnectionRole[] = ['unauthenticated', 'visitor', 'agent'];
 const AUTHORS: readonly AuthorKind[] = ['visitor', 'agent', 'system'];
+const OUTCOMES: readonly AttemptOutcome[] = ['succeeded', 'retried', 'failed'];
 
 let processRegistry: Registry | undefined;
 
@@ -27,9 +29,14 @@ export class Metrics {
   private readonly stored: Counter<'author'>;
   private readonly batchSize: Histogram;
   private readonly commitSeconds: Histogram;
+  private readonly webhookAttempts: Counter<'outcome'>;
+  private readonly webhookSeconds: Histogram;
 
-  /** @param connections read at each scrape: this node's open WebSockets of one role. */
-  constructor(connections: (role: ConnectionRole) => number) {
+  /**
+   * @param connections read at each scrape: this node's open WebSockets of one role.
+   * @param webhookQueue counted at each scrape (one query): deliveries waiting, on every node.
+   */
+  constructor(connections: (role: ConnectionRole) => number, webhookQueue: () => Promise<number> = async () => 0) {
     const registers = [this.registry];
     new Gauge({
       name: 'parley_websocket_connections',
@@ -61,7 +68,35 @@ export class Metrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     });
+    new Gauge({
+      name: 'parley_webhook_queue_depth',
+      help: 'Webhook deliveries pending (due or waiting for a retry), across all nodes.',
+      registers,
+      async collect() {
+        // A scrape while the database is away still answers, with the last depth counted.
+        try { this.set(await webhookQueue()); } catch { /* readiness reports the database */ }
+      },
+    });
+    this.webhookAttempts = new Counter({
+      name: 'parley_webhook_attempts_total',
+      help: 'Webhook delivery attempts made by this node, by outcome: succeeded, retried (failed, tried again later) or failed (given up).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    for (const outcome of OUTCOMES) this.webhookAttempts.inc({ outcome }, 0);
+    this.webhookSeconds = new Histogram({
+      name: 'parley_webhook_attempt_seconds',
+      help: 'Time from sending a webhook delivery to its answer (or timeout).',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
   }
+
+  /** The delivery worker's once-per-attempt callback. */
+  readonly observeWebhookAttempt: AttemptObserver = (outcome, seconds) => {
+    this.webhookAttempts.inc({ outcome });
+    this.webhookSeconds.observe(seconds);
+  };
 
   /** The message store's once-per-batch callback. */
   readonly observeCommit: CommitObserver = (batchSize, seconds) => {
