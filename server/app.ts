@@ -29,6 +29,7 @@ import { conversationRoutes } from './routes/conversations.ts';
 import { agentRoutes } from './routes/agents.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { gatewayRoutes } from './routes/gateway.ts';
+import { exportRoutes } from './routes/exports.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -148,6 +149,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     await api.register(conversationRoutes, { services });
     await api.register(agentRoutes, { services });
     await api.register(tokenRoutes, { services });
+    await api.register(exportRoutes, { services });
   }, { prefix: API_PREFIX });
   await app.register(gatewayRoutes, { services, hub, config, connections });
   await app.register(staticPlugin, { distDir: deps.distDir ?? defaultDistDir });

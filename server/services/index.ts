@@ -15,6 +15,8 @@ import { Identity } from './identity.ts';
 import { Availability } from './availability.ts';
 import { Team } from './team.ts';
 import { Snapshots } from './snapshots.ts';
+import { Transcripts } from './transcripts.ts';
+import { Exports } from './exports.ts';
 
 export interface Services {
   /** What the services announce; subscribe here (realtime/relay.ts does, for the sockets). */
@@ -29,6 +31,8 @@ export interface Services {
   availability: Availability;
   team: Team;
   snapshots: Snapshots;
+  transcripts: Transcripts;
+  exports: Exports;
 }
 
 export function createServices(deps: {
@@ -55,5 +59,10 @@ export function createServices(deps: {
   const availability = new Availability(presence, routing, events, deps.onError);
   const team = new Team(db, presence);
   const snapshots = new Snapshots(db, presence, conversations, messages, team);
-  return { events, tokens, apiTokens, presence, identity, routing, conversations, messages, availability, team, snapshots };
+  const transcripts = new Transcripts(db, conversations);
+  const exports = new Exports(db);
+  return {
+    events, tokens, apiTokens, presence, identity, routing, conversations, messages, availability, team, snapshots,
+    transcripts, exports,
+  };
 }
