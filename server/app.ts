@@ -30,6 +30,7 @@ import { agentRoutes } from './routes/agents.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { gatewayRoutes } from './routes/gateway.ts';
 import { exportRoutes } from './routes/exports.ts';
+import { visitorRoutes } from './routes/visitors.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -150,6 +151,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     await api.register(agentRoutes, { services });
     await api.register(tokenRoutes, { services });
     await api.register(exportRoutes, { services });
+    await api.register(visitorRoutes, { services });
   }, { prefix: API_PREFIX });
   await app.register(gatewayRoutes, { services, hub, config, connections });
   await app.register(staticPlugin, { distDir: deps.distDir ?? defaultDistDir });

@@ -70,6 +70,18 @@ export const SiteView = Type.Object({
   settings: WidgetSettings,
 });
 
+export const VisitorAttributes = Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]));
+
+export const VisitorView = Type.Object({
+  id: Type.String(),
+  siteId: Type.String(),
+  name: Nullable(Type.String()),
+  email: Nullable(Type.String()),
+  attributes: VisitorAttributes,
+  createdAt: Type.String({ format: 'date-time' }),
+  lastSeenAt: Type.String({ format: 'date-time' }),
+});
+
 export const LoginResponse = Type.Object({ token: Type.String(), agent: AgentView });
 export const MeResponse = Type.Object({
   agent: AgentView,
@@ -141,4 +153,5 @@ agree<Same<Static<typeof MeResponse>, protocol.MeResponse>>(true);
 agree<Same<Static<typeof LoginResponse>, protocol.LoginResponse>>(true);
 agree<Same<Static<typeof WidgetSessionResponse>, protocol.WidgetSessionResponse>>(true);
 agree<Same<Static<typeof MessagePage>, protocol.MessagePage>>(true);
+agree<Same<Static<typeof VisitorView>, protocol.VisitorView>>(true);
 agree<Same<Static<typeof ConversationListView>, protocol.ConversationListView>>(true);

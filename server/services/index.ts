@@ -17,6 +17,7 @@ import { Team } from './team.ts';
 import { Snapshots } from './snapshots.ts';
 import { Transcripts } from './transcripts.ts';
 import { Exports } from './exports.ts';
+import { Visitors } from './visitors.ts';
 
 export interface Services {
   /** What the services announce; subscribe here (realtime/relay.ts does, for the sockets). */
@@ -33,6 +34,7 @@ export interface Services {
   snapshots: Snapshots;
   transcripts: Transcripts;
   exports: Exports;
+  visitors: Visitors;
 }
 
 export function createServices(deps: {
@@ -61,8 +63,9 @@ export function createServices(deps: {
   const snapshots = new Snapshots(db, presence, conversations, messages, team);
   const transcripts = new Transcripts(db, conversations);
   const exports = new Exports(db);
+  const visitors = new Visitors(db, events);
   return {
     events, tokens, apiTokens, presence, identity, routing, conversations, messages, availability, team, snapshots,
-    transcripts, exports,
+    transcripts, exports, visitors,
   };
 }
