@@ -31,6 +31,7 @@ import { tokenRoutes } from './routes/tokens.ts';
 import { gatewayRoutes } from './routes/gateway.ts';
 import { exportRoutes } from './routes/exports.ts';
 import { visitorRoutes } from './routes/visitors.ts';
+import { reportRoutes } from './routes/reports.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -152,6 +153,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     await api.register(tokenRoutes, { services });
     await api.register(exportRoutes, { services });
     await api.register(visitorRoutes, { services });
+    await api.register(reportRoutes, { services });
   }, { prefix: API_PREFIX });
   await app.register(gatewayRoutes, { services, hub, config, connections });
   await app.register(staticPlugin, { distDir: deps.distDir ?? defaultDistDir });

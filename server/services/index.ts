@@ -18,6 +18,7 @@ import { Snapshots } from './snapshots.ts';
 import { Transcripts } from './transcripts.ts';
 import { Exports } from './exports.ts';
 import { Visitors } from './visitors.ts';
+import { Reports } from './reports.ts';
 
 export interface Services {
   /** What the services announce; subscribe here (realtime/relay.ts does, for the sockets). */
@@ -35,6 +36,7 @@ export interface Services {
   transcripts: Transcripts;
   exports: Exports;
   visitors: Visitors;
+  reports: Reports;
 }
 
 export function createServices(deps: {
@@ -64,8 +66,9 @@ export function createServices(deps: {
   const transcripts = new Transcripts(db, conversations);
   const exports = new Exports(db);
   const visitors = new Visitors(db, events);
+  const reports = new Reports(db);
   return {
     events, tokens, apiTokens, presence, identity, routing, conversations, messages, availability, team, snapshots,
-    transcripts, exports, visitors,
+    transcripts, exports, visitors, reports,
   };
 }
