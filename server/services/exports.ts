@@ -111,7 +111,9 @@ export class Exports {
           eq(sites.accountId, accountId),
           gte(messages.createdAt, range.since),
           lt(messages.createdAt, range.until),
-          after ? sql`(${messages.createdAt}, ${messages.id}) > (${after.at}::timestamptz, ${after.id}::uuid)` : undefined,
+          // The first condition is what the index on created_at can seek to; the row comparison
+          // alone would make each page rescan every row before it.
+          after ? sql`${messages.createdAt} >= ${after.at}::timestamptz and (${messages.createdAt}, ${messages.id}) > (${after.at}::timestamptz, ${after.id}::uuid)` : undefined,
         ))
         .orderBy(asc(messages.createdAt), asc(messages.id))
         .limit(this.pageSize);
