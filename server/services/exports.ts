@@ -54,8 +54,12 @@ export function timeRange(query: { since?: string | undefined; until?: string | 
 
 function parseTime(value: string, name: string): Date {
   // Date.parse takes many shapes; only ISO 8601 dates and times are accepted, so that a typo fails.
-  const time = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) ? Date.parse(value) : NaN;
-  if (Number.isNaN(time)) throw new AppError('VALIDATION_FAILED', `${name} must be an ISO 8601 time, e.g. 2026-11-30T10:00:00Z`);
+  const match = /^(\d{4})-(\d{2})-(\d{2})([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.exec(value);
+  const time = match ? Date.parse(value) : NaN;
+  // Date.parse rolls February 30th over into March; a calendar date must exist as written.
+  const [year, month, day] = match ? [Number(match[1]), Number(match[2]), Number(match[3])] : [0, 0, 0];
+  const calendar = new Date(Date.UTC(year, month - 1, day));
+  if (Number.isNaN(time) || calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) throw new AppError('VALIDATION_FAILED', `${name} must be an ISO 8601 time, e.g. 2026-11-30T10:00:00Z`);
   return new Date(time);
 }
 

@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { schema } from '../../db/index.ts';
+import { timeRange } from '../../server/services/exports.ts';
+import { neutraliseFormula } from '../../server/services/transcripts.ts';
 import {
   TestClient, addAgent, createTenant, driver, get, loginAgent, startServer, visitorSession, type Tenant, type TestServer,
 } from '../helpers.ts';
@@ -232,5 +234,27 @@ describe(`streamed message export (${driver})`, () => {
       const answer = await get<{ code: string }>(`${server.url}/api/v1/exports/messages?${query}`, adminToken);
       expect({ query, status: answer.status, code: answer.body.code }).toEqual({ query, status: 400, code: 'VALIDATION_FAILED' });
     }
+  });
+});
+
+describe('export time ranges and cells (no database)', () => {
+  const now = new Date('2026-11-30T12:00:00Z');
+
+  it('defaults to the 30 days before until, and until to now', () => {
+    expect(timeRange({}, now)).toEqual({ since: new Date('2026-10-31T12:00:00Z'), until: now });
+    expect(timeRange({ until: '2026-11-10T00:00:00Z' }, now).since).toEqual(new Date('2026-10-11T00:00:00Z'));
+    expect(timeRange({ since: '2026-11-01', until: '2026-11-01' }, now)).toEqual({ since: new Date('2026-11-01T00:00:00Z'), until: new Date('2026-11-01T00:00:00Z') });
+    expect(timeRange({ since: '2026-11-01T10:00:00+02:00' }, now).since).toEqual(new Date('2026-11-01T08:00:00Z'));
+  });
+
+  it('refuses what is not ISO 8601, impossible dates and a reversed range', () => {
+    for (const query of [{ since: 'last week' }, { until: '1700000000' }, { since: '2026-02-30T00:00:00Z' }, { since: '2026-11-02', until: '2026-11-01' }]) {
+      expect(() => timeRange(query, now), JSON.stringify(query)).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+    }
+  });
+
+  it('prefixes with an apostrophe exactly the cells a spreadsheet would run', () => {
+    expect(['=1+1', '+1', '-1', '@SUM(A1)', '\tx', '\rx', 'a=b', ' =1', 'plain'].map(neutraliseFormula))
+      .toEqual(['\'=1+1', '\'+1', '\'-1', '\'@SUM(A1)', '\'\tx', '\'\rx', 'a=b', ' =1', 'plain']);
   });
 });

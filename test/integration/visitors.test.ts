@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { eq, inArray } from 'drizzle-orm';
 import { schema } from '../../db/index.ts';
 import type { DomainEventMap } from '../../server/services/events.ts';
-import { MAX_ATTRIBUTES } from '../../server/services/visitors.ts';
+import { MAX_ATTRIBUTES, mergeAttributes } from '../../server/services/visitors.ts';
 import {
   TestClient, addAgent, createTenant, driver, get, loginAgent, startServer, visitorSession, type Tenant, type TestServer,
 } from '../helpers.ts';
@@ -177,5 +177,19 @@ describe(`visitors (${driver})`, () => {
     expect((await bystander.socket.next('ack')).seq).toBe(2);
     erased.socket.close();
     bystander.socket.close();
+  });
+});
+
+describe('merging visitor attributes (no database)', () => {
+  it('sets, overwrites and removes keys without touching the stored object', () => {
+    const stored = { plan: 'free', seats: 1, beta: true };
+    expect(mergeAttributes(stored, { plan: 'pro', beta: null, company: 'Acme' })).toEqual({ plan: 'pro', seats: 1, company: 'Acme' });
+    expect(stored).toEqual({ plan: 'free', seats: 1, beta: true });
+  });
+
+  it('counts the result against the limit, so removals make room', () => {
+    const full = Object.fromEntries(Array.from({ length: MAX_ATTRIBUTES }, (_, i) => [`k${i}`, i]));
+    expect(() => mergeAttributes(full, { one: 'more' })).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+    expect(Object.keys(mergeAttributes(full, { k0: null, one: 'more' }))).toHaveLength(MAX_ATTRIBUTES);
   });
 });
