@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { schema } from '../../db/index.ts';
-import { timeRange } from '../../server/services/exports.ts';
+import { Exports, timeRange, type ExportedMessage, type TimeRange } from '../../server/services/exports.ts';
 import { neutraliseFormula } from '../../server/services/transcripts.ts';
 import {
   TestClient, addAgent, createTenant, driver, get, loginAgent, startServer, visitorSession, type Tenant, type TestServer,
@@ -222,6 +222,47 @@ describe(`streamed message export (${driver})`, () => {
     expect(bodies).toContain('\'=cmd|\' /C calc\'!A0');
     expect(bodies).toContain('line one\nline two, "quoted"');
     expect([...bodies].some((body) => body?.startsWith('='))).toBe(false);
+  });
+
+  it('reads the next page only when the reader has taken the last one, and stops when the reader goes', async () => {
+    /** Pages of 100 rows (about 40 kB each, more than the stream's 16 kB buffer), counted as they are read from the database. */
+    class CountingExports extends Exports {
+      pulled = 0;
+      finished = false;
+      constructor() { super(server.database.db, 100); }
+      override async *pages(accountId: string, range: TimeRange): AsyncGenerator<ExportedMessage[]> {
+        try {
+          for await (const page of super.pages(accountId, range)) {
+            this.pulled += 1;
+            yield page;
+          }
+        } finally {
+          this.finished = true;
+        }
+      }
+    }
+    const caller = { accountId: tenant.accountId, role: 'admin' as const, agentId: null, tokenId: null, name: 'test' };
+    const query = { since: '2026-10-01T00:00:00Z', until: '2026-11-01T00:00:00Z' };
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
+
+    const slow = new CountingExports();
+    const stream = slow.messages(caller, query, 'jsonl').stream;
+    await settle();
+    expect(slow.pulled, 'pages read before anyone asked').toBe(0);
+    const first = await new Promise<Buffer>((resolve) => stream.once('data', resolve));
+    stream.pause();
+    await settle();
+    expect(first.toString().split('\n')).toHaveLength(101);
+    expect(slow.pulled, 'pages read while the reader sits on the first').toBeLessThanOrEqual(2);
+    stream.destroy();
+    await settle();
+    expect(slow.finished, 'the page reader is closed when the stream is').toBe(true);
+    expect(slow.pulled).toBeLessThanOrEqual(2);
+
+    const full = new CountingExports();
+    let lines = 0;
+    for await (const chunk of full.messages(caller, query, 'jsonl').stream) lines += String(chunk).split('\n').length - 1;
+    expect({ lines, pulled: full.pulled, finished: full.finished }).toEqual({ lines: TOTAL, pulled: TOTAL / 100, finished: true });
   });
 
   it('answers only the header when nothing matches', async () => {
