@@ -59,7 +59,9 @@ function parseTime(value: string, name: string): Date {
   // Date.parse rolls February 30th over into March; a calendar date must exist as written.
   const [year, month, day] = match ? [Number(match[1]), Number(match[2]), Number(match[3])] : [0, 0, 0];
   const calendar = new Date(Date.UTC(year, month - 1, day));
-  if (Number.isNaN(time) || calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) throw new AppError('VALIDATION_FAILED', `${name} must be an ISO 8601 time, e.g. 2026-11-30T10:00:00Z`);
+  if (Number.isNaN(time) || calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) {
+    throw new AppError('VALIDATION_FAILED', `${name} must be an ISO 8601 time, e.g. 2026-11-30T10:00:00Z`);
+  }
   return new Date(time);
 }
 
