@@ -33,6 +33,9 @@ import { siteRoutes } from './routes/sites.ts';
 import { cannedResponseRoutes } from './routes/canned-responses.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { gatewayRoutes } from './routes/gateway.ts';
+import { exportRoutes } from './routes/exports.ts';
+import { visitorRoutes } from './routes/visitors.ts';
+import { reportRoutes } from './routes/reports.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -160,6 +163,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     await api.register(siteRoutes, { services });
     await api.register(cannedResponseRoutes, { services });
     await api.register(webhookRoutes, { services });
+    await api.register(exportRoutes, { services });
+    await api.register(visitorRoutes, { services });
+    await api.register(reportRoutes, { services });
   }, { prefix: API_PREFIX });
   await app.register(gatewayRoutes, { services, hub, config, connections });
   await app.register(staticPlugin, { distDir: deps.distDir ?? defaultDistDir });

@@ -101,6 +101,18 @@ export const CannedResponseView = Type.Object({
   updatedAt: Type.String({ format: 'date-time' }),
 });
 
+export const VisitorAttributes = Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]));
+
+export const VisitorView = Type.Object({
+  id: Type.String(),
+  siteId: Type.String(),
+  name: Nullable(Type.String()),
+  email: Nullable(Type.String()),
+  attributes: VisitorAttributes,
+  createdAt: Type.String({ format: 'date-time' }),
+  lastSeenAt: Type.String({ format: 'date-time' }),
+});
+
 export const LoginResponse = Type.Object({ token: Type.String(), agent: AgentView });
 export const MeResponse = Type.Object({
   agent: AgentView,
@@ -186,4 +198,5 @@ agree<Same<Static<typeof WidgetSessionResponse>, protocol.WidgetSessionResponse>
 agree<Same<Static<typeof MessagePage>, protocol.MessagePage>>(true);
 agree<Same<Static<typeof NoteView>, protocol.NoteView>>(true);
 agree<Same<Static<typeof ConversationListResponse>, protocol.ConversationListResponse>>(true);
+agree<Same<Static<typeof VisitorView>, protocol.VisitorView>>(true);
 agree<Same<Static<typeof ConversationListView>, protocol.ConversationListView>>(true);

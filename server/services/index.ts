@@ -23,6 +23,10 @@ import { Sites } from './sites.ts';
 import { CannedResponses } from './canned-responses.ts';
 import { Webhooks } from './webhooks/webhooks.ts';
 import type { AttemptObserver } from './webhooks/worker.ts';
+import { Transcripts } from './transcripts.ts';
+import { Exports } from './exports.ts';
+import { Visitors } from './visitors.ts';
+import { Reports } from './reports.ts';
 
 export interface Services {
   /** What the services announce; subscribe here (realtime/relay.ts does, for the sockets). */
@@ -45,6 +49,10 @@ export interface Services {
   cannedResponses: CannedResponses;
   /** Subscriptions, and this node's recorder and delivery worker (the app starts and closes them). */
   webhooks: Webhooks;
+  transcripts: Transcripts;
+  exports: Exports;
+  visitors: Visitors;
+  reports: Reports;
 }
 
 export function createServices(deps: {
@@ -80,9 +88,13 @@ export function createServices(deps: {
   const snoozes = new Snoozes(db, conversations, deps.onError);
   const sites = new Sites(db);
   const cannedResponses = new CannedResponses(db);
+  const transcripts = new Transcripts(db, conversations);
+  const exports = new Exports(db);
+  const visitors = new Visitors(db, events);
+  const reports = new Reports(db);
   const webhooks = new Webhooks(db, config, { onError: deps.onError, ...(deps.onWebhookAttempt ? { onAttempt: deps.onWebhookAttempt } : {}) });
   return {
     events, tokens, apiTokens, presence, identity, routing, conversations, messages, availability, team, snapshots,
-    invitations, notes, snoozes, sites, cannedResponses, webhooks,
+    invitations, notes, snoozes, sites, cannedResponses, webhooks, transcripts, exports, visitors, reports,
   };
 }

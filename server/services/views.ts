@@ -2,7 +2,7 @@
 import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { schema, type Db } from '../../db/index.ts';
-import type { AgentView, Availability, ConversationView, MessageView, SiteView } from '../../protocol/index.ts';
+import type { AgentView, Availability, ConversationView, MessageView, SiteView, VisitorView } from '../../protocol/index.ts';
 
 const { conversations, messages, visitors, agents, sites } = schema;
 
@@ -27,6 +27,18 @@ export function toMessageView(row: schema.Message, authorName: string | null): M
 
 export function toAgentView(agent: schema.Agent, availability: Availability): AgentView {
   return { id: agent.id, name: agent.name, email: agent.email, role: agent.role, availability };
+}
+
+export function toVisitorView(visitor: schema.Visitor): VisitorView {
+  return {
+    id: visitor.id,
+    siteId: visitor.siteId,
+    name: visitor.name,
+    email: visitor.email,
+    attributes: visitor.attributes,
+    createdAt: visitor.createdAt.toISOString(),
+    lastSeenAt: visitor.lastSeenAt.toISOString(),
+  };
 }
 
 export function toSiteView(site: schema.Site): SiteView {
