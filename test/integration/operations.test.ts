@@ -112,7 +112,7 @@ describe(`/metrics (${driver})`, () => {
 
   beforeAll(async () => {
     // Room for a burst of messages sent without waiting for acks.
-    server = await startServer({ config: { rateLimitBurst: 1_000 } });
+    server = await startServer({ config: { rateLimitBurst: 1_000, visitorMessageRateLimitBurst: 1_000 } });
     tenant = await createTenant(server.database, [ORIGIN]);
   });
   afterEach(() => {
