@@ -6,6 +6,8 @@ export type PgErrorKind =
   | 'unavailable'
   /** A unique index refused the row (SQLSTATE 23505). */
   | 'unique_violation'
+  /** A row points at one that is gone (SQLSTATE 23503), e.g. a visitor erased meanwhile. */
+  | 'foreign_key_violation'
   | 'other';
 
 // Connection refused/reset, and the drivers' own names for a lost connection.
@@ -17,6 +19,7 @@ export function pgErrorKind(error: unknown): PgErrorKind {
     const code = e.code;
     if (typeof code === 'string') {
       if (code === '23505') return 'unique_violation';
+      if (code === '23503') return 'foreign_key_violation';
       // Class 08 (connection exception) and 57P (operator intervention: shutdown, crash).
       if (CONNECTION_CODES.has(code) || code.startsWith('08') || code.startsWith('57P')) return 'unavailable';
     }

@@ -11,7 +11,7 @@ import { AppError, errorBody, statusName, toAppError } from './errors.ts';
 import { MemoryBroker, type Broker } from './realtime/broker.ts';
 import { Hub } from './realtime/hub.ts';
 import { ConnectionCounts } from './realtime/connection-counts.ts';
-import { disconnectDeactivatedAgents, relayToClients } from './realtime/relay.ts';
+import { disconnectRevokedSessions, relayToClients } from './realtime/relay.ts';
 import { createServices, type Services } from './services/index.ts';
 import { DomainEvents } from './services/events.ts';
 import { Metrics } from './services/metrics.ts';
@@ -102,7 +102,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   });
   // Services announce; the sockets hear through the hub, and the metrics count.
   relayToClients(events, hub);
-  disconnectDeactivatedAgents(events, hub);
+  disconnectRevokedSessions(events, hub);
   metrics.listen(events);
   services.webhooks.start(events);
   app.decorate('services', services);

@@ -43,8 +43,13 @@ export function relayToClients(events: DomainEvents, hub: Publisher): void {
  * A deactivated agent's tokens already fail; their open consoles, on whichever node holds them, are
  * closed now with AUTH_INVALID (4001), which tells the console its token is no good.
  */
-export function disconnectDeactivatedAgents(events: DomainEvents, hub: Disconnector): void {
+export function disconnectRevokedSessions(events: DomainEvents, hub: Disconnector): void {
   events.on('agent.deactivated', ({ agentId }) => {
     hub.disconnect(channels.agent(agentId), 'AUTH_INVALID');
+  });
+  // An erased visitor's open tabs hold nothing any more: they close, and a widget that comes back
+  // starts afresh as a new visitor (its token names a visitor that no longer exists).
+  events.on('visitor.erased', ({ visitorId }) => {
+    hub.disconnect(channels.visitor(visitorId), 'AUTH_INVALID');
   });
 }

@@ -187,10 +187,11 @@ export class Conversations {
     const previous = await this.requireForAgent(agent, conversationId);
     if (assigneeId !== null) {
       const [assignee] = isUuid(assigneeId)
-        ? await this.db.select({ id: agents.id }).from(agents)
+        ? await this.db.select({ id: agents.id, deactivatedAt: agents.deactivatedAt }).from(agents)
           .where(and(eq(agents.id, assigneeId), eq(agents.accountId, agent.accountId)))
         : [];
       if (!assignee) throw new AppError('VALIDATION_FAILED', 'No such agent in this account');
+      if (assignee.deactivatedAt) throw new AppError('VALIDATION_FAILED', 'This agent is deactivated');
     }
     // A person taking the conversation ends the bot's turn.
     await this.db.update(conversations).set({ assigneeId, updatedAt: new Date(), ...(assigneeId !== null ? { withBot: false } : {}) })

@@ -90,6 +90,8 @@ const APPEND_BATCH = `
       -- Indexed, but unchanged (null) outside a snooze: the update stays HOT.
       snoozed_until = case when t.from_visitor then null else c.snoozed_until end,
       assignee_id = coalesce(c.assignee_id, t.first_agent),
+      -- A person answering takes the conversation over from the site's bot.
+      with_bot = case when t.first_agent is not null then false else c.with_bot end,
       -- For first-response-time reports; no index holds it, so the update stays HOT.
       first_reply_at = case when t.replied then coalesce(c.first_reply_at, now()) else c.first_reply_at end
     from totals t where c.id = t.conversation_id

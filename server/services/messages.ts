@@ -8,6 +8,7 @@ import { schema, type Db } from '../../db/index.ts';
 import { randomUUID } from 'node:crypto';
 import type { ConversationView, MessageView, NoteView } from '../../protocol/index.ts';
 import { AppError, notFound } from '../errors.ts';
+import { pgErrorKind } from '../../db/errors.ts';
 import type { Routing } from './routing.ts';
 import type { AccountPrincipal, AgentPrincipal, ConversationRef, Conversations, VisitorPrincipal } from './conversations.ts';
 import { latestConversationOf } from './conversations.ts';
@@ -186,7 +187,12 @@ export class Messages {
     const [created] = await this.db.insert(conversations)
       .values({ siteId: visitor.siteId, visitorId: visitor.visitorId, withBot })
       .onConflictDoNothing()
-      .returning();
+      .returning()
+      .catch((error: unknown) => {
+        // The visitor (or their site) was erased while their socket was still open.
+        if (pgErrorKind(error) === 'foreign_key_violation') throw notFound('Visitor not found');
+        throw error;
+      });
     if (!created) {
       const winner = await latestConversationOf(this.db, visitor.visitorId);
       if (!winner) throw new AppError('INTERNAL', 'Conversation vanished');

@@ -386,8 +386,8 @@ describe(`webhooks across nodes and restarts (${driver})`, () => {
       context.skip();
     }
     // Room for a burst of messages sent without waiting for acks.
-    const a = await startServer({ database, config: { ...FAST, rateLimitBurst: 1_000 } });
-    const b = await startServer({ database, config: { ...FAST, rateLimitBurst: 1_000 } });
+    const a = await startServer({ database, config: { ...FAST, rateLimitBurst: 1_000, visitorMessageRateLimitBurst: 1_000 } });
+    const b = await startServer({ database, config: { ...FAST, rateLimitBurst: 1_000, visitorMessageRateLimitBurst: 1_000 } });
     const receiver = await new Receiver().start();
     // Slow enough that both nodes' workers find due deliveries while the other is busy.
     receiver.respond = () => ({ status: 204, delayMs: 30 });
