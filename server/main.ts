@@ -3,7 +3,7 @@
 import { loadConfig, ConfigError } from './config.ts';
 import { openDb } from '../db/index.ts';
 import { buildApp } from './app.ts';
-import { bootstrap } from './services/bootstrap.ts';
+import { bootstrap, type BootstrapResult } from './services/bootstrap.ts';
 import { ensureBundles } from '../scripts/build.ts';
 import { buildExampleServer } from '../examples/serve.ts';
 
@@ -45,6 +45,7 @@ async function main(): Promise<void> {
     '  Paste this into any page of an allowed origin:',
     `  <script src="${config.publicUrl}/widget.js" data-site="${first.siteKey}" async></script>`,
     '',
+    ...allowOwnOriginHelp(config.publicUrl, first),
   ];
   console.log(lines.join('\n'));
 
@@ -60,6 +61,24 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/**
+ * The widget appears only on allowed origins: how to add one's own, as commands to paste. The
+ * list replaces the old one, so the current origins are in it.
+ */
+function allowOwnOriginHelp(publicUrl: string, first: BootstrapResult): string[] {
+  const password = first.generatedPassword ?? 'YOUR-PASSWORD';
+  const origins = JSON.stringify([...first.allowedOrigins, 'https://www.example.com']);
+  return [
+    `  Allowed origins now: ${first.allowedOrigins.join(', ') || 'none'}. To add your own website's (replace the last one):`,
+    `    TOKEN=$(curl -s ${publicUrl}/api/v1/auth/login -H 'content-type: application/json' \\`,
+    `      -d '{"email":"${first.adminEmail}","password":"${password}"}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).token')`,
+    `    curl -X PATCH ${publicUrl}/api/v1/sites/${first.siteId} -H "authorization: Bearer $TOKEN" \\`,
+    `      -H 'content-type: application/json' -d '${origins.replace(/^/, '{"allowedOrigins":').replace(/$/, '}')}'`,
+    '  More in README.md, "For site owners".',
+    '',
+  ];
 }
 
 main().catch((error: unknown) => {

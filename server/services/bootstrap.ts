@@ -2,7 +2,7 @@
 // and an owner. ADMIN_EMAIL / ADMIN_PASSWORD set the owner's credentials; without a password one is
 // generated and shown once.
 import { randomBytes } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { asc, eq } from 'drizzle-orm';
 import { schema, type Db } from '../../db/index.ts';
 import type { WidgetSettings } from '../../protocol/index.ts';
 import { generatePassword, hashPassword } from './passwords.ts';
@@ -24,6 +24,9 @@ export interface BootstrapResult {
   /** True when this start created the demo data. */
   created: boolean;
   siteKey: string;
+  /** The first site's id and origins, for the banner's "allow your own website" commands. */
+  siteId: string;
+  allowedOrigins: string[];
   adminEmail: string;
   /** Only when it was generated right now: shown once. */
   generatedPassword?: string;
@@ -35,35 +38,39 @@ export async function bootstrap(db: Db, options: {
   exampleOrigins: string[];
 }): Promise<BootstrapResult> {
   const adminEmail = (options.adminEmail ?? DEFAULT_ADMIN_EMAIL).trim().toLowerCase();
-  const [existing] = await db.select().from(schema.sites).limit(1);
+  // The first site made: the demo, also after an owner has added others.
+  const [existing] = await db.select().from(schema.sites).orderBy(asc(schema.sites.createdAt)).limit(1);
   if (existing) {
     // The environment stays the source of truth for the admin password when it is set.
     if (options.adminPassword) {
       await db.update(schema.agents).set({ passwordHash: await hashPassword(options.adminPassword) })
         .where(eq(schema.agents.email, adminEmail));
     }
-    return { created: false, siteKey: existing.publicKey, adminEmail };
+    return { created: false, siteKey: existing.publicKey, siteId: existing.id, allowedOrigins: existing.allowedOrigins, adminEmail };
   }
   const password = options.adminPassword ?? generatePassword();
   const passwordHash = await hashPassword(password);
   const siteKey = newSiteKey();
-  await db.transaction(async (tx) => {
+  const siteId = await db.transaction(async (tx) => {
     const [account] = await tx.insert(schema.accounts).values({ name: 'Demo' }).returning();
     if (!account) throw new Error('account insert returned nothing');
-    await tx.insert(schema.sites).values({
+    const [site] = await tx.insert(schema.sites).values({
       accountId: account.id,
       publicKey: siteKey,
       name: 'Demo shop',
       allowedOrigins: options.exampleOrigins,
       widgetSettings: DEFAULT_WIDGET_SETTINGS,
-    });
+    }).returning({ id: schema.sites.id });
     await tx.insert(schema.agents).values({
       accountId: account.id, email: adminEmail, name: 'Admin', passwordHash, role: 'owner',
     });
+    return site!.id;
   });
   return {
     created: true,
     siteKey,
+    siteId,
+    allowedOrigins: options.exampleOrigins,
     adminEmail,
     ...(options.adminPassword ? {} : { generatedPassword: password }),
   };
