@@ -41,6 +41,23 @@ describe(`log redaction (${driver})`, () => {
     const me = await fetch(`${server.url}/api/v1/me`, { headers: { authorization: `Bearer ${agentToken}` } });
     expect(me.status).toBe(200);
 
+    // The owner-facing API's secrets: an API token (created, used, used after revocation), a
+    // webhook's signing secret, an invitation's link and the password that accepts it.
+    const owner = { authorization: `Bearer ${agentToken}` };
+    const created = await post<{ token: string; apiToken: { id: string } }>(`${server.url}/api/v1/tokens`, { name: 'logs', role: 'admin' }, owner);
+    expect(created.status).toBe(201);
+    const apiToken = created.body.token;
+    expect((await fetch(`${server.url}/api/v1/sites`, { headers: { authorization: `Bearer ${apiToken}` } })).status).toBe(200);
+    const webhook = await post<{ secret: string }>(`${server.url}/api/v1/webhooks`, { url: 'https://hooks.example.com/parley', events: ['message.created'] }, owner);
+    expect(webhook.status).toBe(201);
+    const invited = await post<{ inviteUrl: string }>(`${server.url}/api/v1/agents`, { email: 'new-colleague@example.com', name: 'New', role: 'agent' }, owner);
+    expect(invited.status).toBe(201);
+    const invitationToken = new URL(invited.body.inviteUrl.replace('#/', '')).searchParams.get('token')!;
+    const newPassword = `accepted-${randomBytes(8).toString('hex')}`;
+    expect((await post(`${server.url}/api/v1/invitations/accept`, { token: invitationToken, password: newPassword })).status).toBe(200);
+    await fetch(`${server.url}/api/v1/tokens/${created.body.apiToken.id}`, { method: 'DELETE', headers: owner });
+    expect((await fetch(`${server.url}/api/v1/sites`, { headers: { authorization: `Bearer ${apiToken}` } })).status).toBe(401);
+
     const session = await visitorSession(server, tenant.site);
     const visitor = await TestClient.connect(server, { token: session.token, origin: ORIGIN });
     await visitor.ready('visitor');
@@ -57,6 +74,12 @@ describe(`log redaction (${driver})`, () => {
       body: JSON.stringify({ password: PASSWORD, token: session.token, secret }),
     });
     expect(exploded.status).toBe(500);
+    const explodedAgain = await fetch(`${server.url}/api/test/explode`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${apiToken}` },
+      body: JSON.stringify({ currentPassword: newPassword, newPassword: wrongPassword, identitySecret: webhook.body.secret, userHash: invitationToken }),
+    });
+    expect(explodedAgain.status).toBe(500);
     visitor.close();
     agent.close();
 
@@ -65,7 +88,7 @@ describe(`log redaction (${driver})`, () => {
     expect(log).toContain('exploded');
     expect(log).toContain('about to fail');
     expect(log).toContain('[redacted]');
-    for (const value of [PASSWORD, wrongPassword, agentToken, session.token, forged, secret]) {
+    for (const value of [PASSWORD, wrongPassword, agentToken, session.token, forged, secret, apiToken, webhook.body.secret, invitationToken, newPassword]) {
       expect(log.includes(value), `the log contains ${value.slice(0, 12)}…`).toBe(false);
     }
     // Not even the tokens' signatures, in case one is logged cut.
