@@ -5,7 +5,9 @@ import { useEffect, useRef } from 'preact/hooks';
 export const SHORTCUTS: ReadonlyArray<readonly [keys: string, action: string]> = [
   ['j / k', 'Next / previous conversation (↓ / ↑ in the list)'],
   ['Enter / o', 'Open the selected conversation'],
-  ['r / /', 'Reply: focus the composer'],
+  ['r / /', 'Reply: focus the composer, as a reply to the visitor'],
+  ['n', 'Private note: focus the composer, as a note only agents see'],
+  ['Alt+N', 'In the composer: switch between reply and private note'],
   ['Esc', 'Leave the composer'],
   ['Enter', 'Send (Shift+Enter: new line)'],
   ['e', 'Resolve the open conversation'],

@@ -11,7 +11,9 @@ import { inboxReducer, initialInboxState, isUnread, listFor } from '../lib/inbox
 import { openConsoleSocket, type ConsoleSocket } from '../lib/socket.ts';
 import { isRecord, keys, readJson, readText, writeJson, writeText } from '../lib/storage.ts';
 import { isEditable, useKeydown } from '../lib/shortcuts.ts';
+import { useNotes } from '../lib/use-notes.ts';
 import { Conversation } from '../components/conversation/conversation.tsx';
+import type { ComposeMode } from '../components/composer/composer.tsx';
 import { ConversationList } from '../components/conversation-list/conversation-list.tsx';
 import { Sidebar, VIEWS } from '../components/sidebar/sidebar.tsx';
 import { TopBar } from '../components/top-bar/top-bar.tsx';
@@ -57,6 +59,7 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
   const [cursorId, setCursorId] = useState<string | null>(null);
   const [helpOpen, setHelpOpen] = useState(false);
   const [now, setNow] = useState(Date.now);
+  const [composeMode, setComposeMode] = useState<ComposeMode>('reply');
 
   const socket = useRef<ConsoleSocket | null>(null);
   const composerRef = useRef<HTMLTextAreaElement>(null);
@@ -66,6 +69,10 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
   stateRef.current = state;
   const filtersRef = useRef(filters);
   filtersRef.current = filters;
+
+  const notes = useNotes(api, state.openId, dispatch);
+  const notesRef = useRef(notes);
+  notesRef.current = notes;
 
   const me = state.me;
   const myAvailability = me.availability === 'away' ? 'away' : 'online';
@@ -109,7 +116,10 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
           }
           // Whatever happened while we were away: the lists and the open transcript catch up.
           const openId = stateRef.current.openId;
-          if (openId) live?.send({ type: 'sync', conversationId: openId, afterSeq: resumeSeq(openId) });
+          if (openId) {
+            live?.send({ type: 'sync', conversationId: openId, afterSeq: resumeSeq(openId) });
+            notesRef.current.reload();
+          }
           void loadLists(filtersRef.current.status);
           return;
         }
@@ -124,6 +134,9 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
         }
         case 'conversation':
           dispatch({ type: 'conversation', conversation: frame.conversation });
+          return;
+        case 'note':
+          dispatch({ type: 'note', note: frame.note });
           return;
         case 'typing': {
           if (frame.authorKind !== 'visitor') return;
@@ -221,6 +234,8 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
   // ---- the open conversation ----------------------------------------------------------------------
 
   const open = (id: string | null) => {
+    // Every conversation opens on "Reply": a note mode carried over unseen would be worse than a click.
+    if (id !== stateRef.current.openId) setComposeMode('reply');
     dispatch({ type: 'open', conversationId: id });
     setCursorId(id);
     const hash = id ? `#/c/${encodeURIComponent(id)}` : '';
@@ -310,7 +325,15 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
   };
 
   useKeydown((event) => {
-    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.defaultPrevented) return;
+    // Alt+N works from anywhere, the composer included. e.code: on a Mac, Option+N is a dead key.
+    if (event.altKey && !event.ctrlKey && !event.metaKey && event.code === 'KeyN' && !helpOpen && composerRef.current) {
+      event.preventDefault();
+      setComposeMode((mode) => (mode === 'note' ? 'reply' : 'note'));
+      composerRef.current.focus();
+      return;
+    }
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
     if (helpOpen) {
       if (event.key === 'Escape' || event.key === '?') {
         event.preventDefault();
@@ -352,7 +375,9 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
         break;
       case 'r':
       case '/':
+      case 'n':
         if (!composerRef.current) return;
+        if (event.key !== '/') setComposeMode(event.key === 'n' ? 'note' : 'reply');
         composerRef.current.focus();
         break;
       case 'e':
@@ -443,18 +468,25 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
               key={openConversation.id}
               conversation={openConversation}
               messages={state.transcripts[openConversation.id] ?? []}
+              notes={state.notes[openConversation.id] ?? []}
               pending={outbox.filter((item) => item.conversationId === openConversation.id)}
               agents={agents}
               me={me}
               loading={transcriptLoad.loading}
-              error={transcriptLoad.error}
+              error={transcriptLoad.error ?? notes.error}
               offline={offline}
               visitorTyping={Boolean(state.visitorTyping[openConversation.id])}
               composerRef={composerRef}
-              onReload={() => setTranscriptLoad((load) => ({ ...load, attempt: load.attempt + 1 }))}
+              composeMode={composeMode}
+              onComposeMode={setComposeMode}
+              onReload={() => {
+                setTranscriptLoad((load) => ({ ...load, attempt: load.attempt + 1 }));
+                notes.reload();
+              }}
               onAssign={assign}
               onStatus={setStatus}
               onSend={(body) => socket.current?.outbox.add(body, openConversation.id)}
+              onNote={(body) => notes.add(openConversation.id, body)}
               onTyping={sendTyping}
               onRetry={(clientId) => socket.current?.outbox.retry(clientId)}
               onDiscard={(clientId) => socket.current?.outbox.discard(clientId)}

@@ -1,14 +1,15 @@
 // The main pane: who the visitor is, who owns the conversation and its status, the transcript,
 // the visitor's typing indicator and the composer.
 import type { RefObject } from 'preact';
-import type { AgentView, Availability, ConversationStatus, ConversationView, MessageView } from '../../../protocol/index.ts';
+import type { AgentView, Availability, ConversationStatus, ConversationView, MessageView, NoteView } from '../../../protocol/index.ts';
 import type { OutboxItem } from '../../../client/outbox.ts';
-import { Composer } from '../composer/composer.tsx';
+import { Composer, type ComposeMode } from '../composer/composer.tsx';
 import { Transcript } from '../transcript/transcript.tsx';
 
 interface ConversationProps {
   conversation: ConversationView;
   messages: readonly MessageView[];
+  notes: readonly NoteView[];
   pending: readonly OutboxItem[];
   agents: readonly AgentView[];
   me: AgentView;
@@ -17,10 +18,13 @@ interface ConversationProps {
   offline: boolean;
   visitorTyping: boolean;
   composerRef: RefObject<HTMLTextAreaElement | null>;
+  composeMode: ComposeMode;
+  onComposeMode(mode: ComposeMode): void;
   onReload(): void;
   onAssign(agentId: string | null): void;
   onStatus(status: ConversationStatus): void;
   onSend(body: string): void;
+  onNote(body: string): Promise<void>;
   onTyping(conversationId: string, typing: boolean): void;
   onRetry(clientId: string): void;
   onDiscard(clientId: string): void;
@@ -89,6 +93,7 @@ export function Conversation(props: ConversationProps) {
       </header>
       <Transcript
         messages={props.messages}
+        notes={props.notes}
         pending={props.pending}
         loading={props.loading}
         error={props.error}
@@ -103,7 +108,10 @@ export function Conversation(props: ConversationProps) {
       <Composer
         conversationId={conversation.id}
         inputRef={props.composerRef}
+        mode={props.composeMode}
+        onMode={props.onComposeMode}
         onSend={props.onSend}
+        onNote={props.onNote}
         onTyping={props.onTyping}
       />
     </section>
