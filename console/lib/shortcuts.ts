@@ -11,6 +11,7 @@ export const SHORTCUTS: ReadonlyArray<readonly [keys: string, action: string]> =
   ['Esc', 'Leave the composer'],
   ['Enter', 'Send (Shift+Enter: new line)'],
   ['e', 'Resolve the open conversation'],
+  ['z', 'Snooze the open conversation (1 hour, tomorrow, next Monday)'],
   ['a', 'Assign the open conversation to me'],
   ['1 / 2 / 3', 'Unassigned / Mine / All'],
   ['?', 'Show or hide this help'],

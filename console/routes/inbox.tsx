@@ -31,7 +31,7 @@ interface Filters {
   status: ConversationStatus;
 }
 
-const STATUSES: readonly ConversationStatus[] = ['open', 'pending', 'resolved'];
+const STATUSES: readonly ConversationStatus[] = ['open', 'pending', 'snoozed', 'resolved'];
 /** After this many failed connection attempts in a row, the token is checked over REST. */
 const FAILURES_BEFORE_AUTH_CHECK = 3;
 /** A visitor's typing:true that is never followed by false (tab closed) fades after this. */
@@ -60,6 +60,7 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
   const [helpOpen, setHelpOpen] = useState(false);
   const [now, setNow] = useState(Date.now);
   const [composeMode, setComposeMode] = useState<ComposeMode>('reply');
+  const [snoozeMenuOpen, setSnoozeMenuOpen] = useState(false);
 
   const socket = useRef<ConsoleSocket | null>(null);
   const composerRef = useRef<HTMLTextAreaElement>(null);
@@ -235,7 +236,10 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
 
   const open = (id: string | null) => {
     // Every conversation opens on "Reply": a note mode carried over unseen would be worse than a click.
-    if (id !== stateRef.current.openId) setComposeMode('reply');
+    if (id !== stateRef.current.openId) {
+      setComposeMode('reply');
+      setSnoozeMenuOpen(false);
+    }
     dispatch({ type: 'open', conversationId: id });
     setCursorId(id);
     const hash = id ? `#/c/${encodeURIComponent(id)}` : '';
@@ -292,9 +296,9 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
     api.assign(openId, agentId).then((conversation) => dispatch({ type: 'conversation', conversation }), showError);
   };
 
-  const setStatus = (status: ConversationStatus) => {
+  const setStatus = (status: ConversationStatus, snoozedUntil?: Date) => {
     if (!openId) return;
-    api.setStatus(openId, status).then((conversation) => dispatch({ type: 'conversation', conversation }), showError);
+    api.setStatus(openId, status, snoozedUntil?.toISOString()).then((conversation) => dispatch({ type: 'conversation', conversation }), showError);
   };
 
   const setAvailability = (availability: 'online' | 'away') => {
@@ -383,6 +387,10 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
       case 'e':
         if (!openConversation || openConversation.status === 'resolved') return;
         setStatus('resolved');
+        break;
+      case 'z':
+        if (!openConversation || openConversation.status === 'resolved') return;
+        setSnoozeMenuOpen(true);
         break;
       case 'a':
         if (!openConversation || openConversation.assigneeId === me.id) return;
@@ -484,7 +492,10 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
                 notes.reload();
               }}
               onAssign={assign}
-              onStatus={setStatus}
+              onStatus={(status) => setStatus(status)}
+              snoozeMenuOpen={snoozeMenuOpen}
+              onSnoozeMenu={setSnoozeMenuOpen}
+              onSnooze={(until) => setStatus('snoozed', until)}
               onSend={(body) => socket.current?.outbox.add(body, openConversation.id)}
               onNote={(body) => notes.add(openConversation.id, body)}
               onTyping={sendTyping}

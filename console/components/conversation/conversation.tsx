@@ -3,7 +3,9 @@
 import type { RefObject } from 'preact';
 import type { AgentView, Availability, ConversationStatus, ConversationView, MessageView, NoteView } from '../../../protocol/index.ts';
 import type { OutboxItem } from '../../../client/outbox.ts';
+import { dayAndTime } from '../../lib/format.ts';
 import { Composer, type ComposeMode } from '../composer/composer.tsx';
+import { SnoozeMenu } from '../snooze-menu/snooze-menu.tsx';
 import { Transcript } from '../transcript/transcript.tsx';
 
 interface ConversationProps {
@@ -23,6 +25,9 @@ interface ConversationProps {
   onReload(): void;
   onAssign(agentId: string | null): void;
   onStatus(status: ConversationStatus): void;
+  snoozeMenuOpen: boolean;
+  onSnoozeMenu(open: boolean): void;
+  onSnooze(until: Date): void;
   onSend(body: string): void;
   onNote(body: string): Promise<void>;
   onTyping(conversationId: string, typing: boolean): void;
@@ -46,6 +51,11 @@ export function Conversation(props: ConversationProps) {
           <span class={`badge status-${conversation.status}`} data-testid="conversation-status">
             {STATUS_LABELS[conversation.status]}
           </span>
+          {conversation.status === 'snoozed' && conversation.snoozedUntil && (
+            <span class="muted snoozed-until" data-testid="snoozed-until">
+              Snoozed until {dayAndTime(conversation.snoozedUntil)}
+            </span>
+          )}
         </div>
         <div class="conversation-actions">
           <label class="assignee">
@@ -72,6 +82,9 @@ export function Conversation(props: ConversationProps) {
             <button type="button" data-testid="mark-pending" onClick={() => props.onStatus('pending')}>
               Mark pending
             </button>
+          )}
+          {conversation.status !== 'resolved' && (
+            <SnoozeMenu open={props.snoozeMenuOpen} onOpen={props.onSnoozeMenu} onSnooze={props.onSnooze} />
           )}
           {conversation.status !== 'open' && (
             <button type="button" data-testid="reopen" onClick={() => props.onStatus('open')}>
