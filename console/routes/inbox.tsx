@@ -12,6 +12,7 @@ import { openConsoleSocket, type ConsoleSocket } from '../lib/socket.ts';
 import { isRecord, keys, readJson, readText, writeJson, writeText } from '../lib/storage.ts';
 import { isEditable, useKeydown } from '../lib/shortcuts.ts';
 import { useNotes } from '../lib/use-notes.ts';
+import { cannedResponsesOf } from '../lib/canned-responses.ts';
 import { Conversation } from '../components/conversation/conversation.tsx';
 import type { ComposeMode } from '../components/composer/composer.tsx';
 import { ConversationList } from '../components/conversation-list/conversation-list.tsx';
@@ -498,6 +499,7 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
               onSnooze={(until) => setStatus('snoozed', until)}
               onSend={(body) => socket.current?.outbox.add(body, openConversation.id)}
               onNote={(body) => notes.add(openConversation.id, body)}
+              loadCanned={cannedResponsesOf(api, openConversation.siteId)}
               onTyping={sendTyping}
               onRetry={(clientId) => socket.current?.outbox.retry(clientId)}
               onDiscard={(clientId) => socket.current?.outbox.discard(clientId)}

@@ -1,11 +1,14 @@
 // The reply box, which also writes private notes. Reply and note each keep their own draft in
 // localStorage (lib/use-draft.ts), so neither is lost when switching modes, conversations or
 // reloading; sending clears it. Note mode is amber from edge to edge, so an agent never mistakes
-// one for the other. Only replies tell the visitor, sparingly, that the agent is typing.
+// one for the other. Only replies tell the visitor, sparingly, that the agent is typing. A "/" at
+// the start opens the canned responses (lib/use-canned-picker.ts).
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { RefObject } from 'preact';
 import { MAX_MESSAGE_LENGTH } from '../../../protocol/index.ts';
+import type { LoadCanned } from '../../lib/canned-responses.ts';
 import { keys } from '../../lib/storage.ts';
+import { useCannedPicker } from '../../lib/use-canned-picker.ts';
 import { useDraft } from '../../lib/use-draft.ts';
 
 export type ComposeMode = 'reply' | 'note';
@@ -19,6 +22,8 @@ interface ComposerProps {
   /** Resolves once the note is stored; rejects with the reason it was not. */
   onNote(body: string): Promise<void>;
   onTyping(conversationId: string, typing: boolean): void;
+  /** The canned responses of the conversation's site. */
+  loadCanned: LoadCanned;
 }
 
 /** typing:true at most this often while the agent keeps typing… */
@@ -27,7 +32,7 @@ const TYPING_REFRESH_MS = 2_000;
 const TYPING_IDLE_MS = 3_000;
 const MAX_HEIGHT_PX = 240;
 
-export function Composer({ conversationId, mode, inputRef, onMode, onSend, onNote, onTyping }: ComposerProps) {
+export function Composer({ conversationId, mode, inputRef, onMode, onSend, onNote, onTyping, loadCanned }: ComposerProps) {
   const reply = useDraft(keys.draft(conversationId));
   const note = useDraft(keys.noteDraft(conversationId));
   const draft = mode === 'note' ? note : reply;
@@ -72,6 +77,12 @@ export function Composer({ conversationId, mode, inputRef, onMode, onSend, onNot
     el.style.height = 'auto';
     el.style.height = `${Math.min(el.scrollHeight + 2, MAX_HEIGHT_PX)}px`;
   }, [draft.text]);
+
+  const picker = useCannedPicker(draft.text, loadCanned, (chosen) => {
+    draft.set(chosen);
+    if (mode === 'reply') noteTyping();
+  });
+  const pickerId = `canned-${conversationId}`;
 
   const body = draft.text.trim();
   const tooLong = body.length > MAX_MESSAGE_LENGTH;
@@ -134,6 +145,35 @@ export function Composer({ conversationId, mode, inputRef, onMode, onSend, onNot
         </button>
         {isNote && <span class="mode-hint">Only your team sees notes</span>}
       </div>
+      {picker.open && (
+        <div class="canned-picker" data-testid="canned-picker">
+          {picker.loading && <p class="muted">Loading canned responses…</p>}
+          {picker.error && <p class="form-error" role="alert">Could not load canned responses: {picker.error}</p>}
+          {!picker.loading && !picker.error && picker.matches.length === 0 && (
+            <p class="muted">No canned response starts with “{draft.text}”.</p>
+          )}
+          <ul id={pickerId} role="listbox" aria-label="Canned responses">
+            {picker.matches.map((canned, index) => (
+              <li
+                key={canned.id}
+                id={`${pickerId}-${index}`}
+                role="option"
+                aria-selected={index === picker.active}
+                class={index === picker.active ? 'active' : undefined}
+                data-testid="canned-option"
+                // mousedown, not click: the textarea keeps its focus.
+                onMouseDown={(e) => {
+                  e.preventDefault();
+                  picker.choose(index);
+                }}
+              >
+                <strong>/{canned.shortcut.trim()}</strong>
+                <span>{canned.body}</span>
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
       <label class="visually-hidden" for={`composer-${conversationId}`}>
         {isNote ? 'Private note' : 'Reply'}
       </label>
@@ -142,6 +182,9 @@ export function Composer({ conversationId, mode, inputRef, onMode, onSend, onNot
         ref={inputRef}
         data-testid="composer"
         rows={2}
+        aria-autocomplete="list"
+        aria-controls={pickerId}
+        aria-activedescendant={picker.open && picker.matches.length > 0 ? `${pickerId}-${picker.active}` : undefined}
         placeholder={
           isNote
             ? 'Private note for your team… (Enter to add, Shift+Enter for a new line)'
@@ -156,6 +199,11 @@ export function Composer({ conversationId, mode, inputRef, onMode, onSend, onNot
           else stopTyping();
         }}
         onKeyDown={(e) => {
+          // Handled by the picker: the inbox's own Escape (leave the composer) must not run.
+          if (picker.onKeyDown(e)) {
+            e.preventDefault();
+            return;
+          }
           // isComposing: Enter that confirms an IME candidate is not a send.
           if (e.key === 'Enter' && !e.shiftKey && !e.altKey && !e.isComposing) {
             e.preventDefault();

@@ -3,6 +3,7 @@
 import type { RefObject } from 'preact';
 import type { AgentView, Availability, ConversationStatus, ConversationView, MessageView, NoteView } from '../../../protocol/index.ts';
 import type { OutboxItem } from '../../../client/outbox.ts';
+import type { LoadCanned } from '../../lib/canned-responses.ts';
 import { dayAndTime } from '../../lib/format.ts';
 import { Composer, type ComposeMode } from '../composer/composer.tsx';
 import { SnoozeMenu } from '../snooze-menu/snooze-menu.tsx';
@@ -30,6 +31,7 @@ interface ConversationProps {
   onSnooze(until: Date): void;
   onSend(body: string): void;
   onNote(body: string): Promise<void>;
+  loadCanned: LoadCanned;
   onTyping(conversationId: string, typing: boolean): void;
   onRetry(clientId: string): void;
   onDiscard(clientId: string): void;
@@ -125,6 +127,7 @@ export function Conversation(props: ConversationProps) {
         onMode={props.onComposeMode}
         onSend={props.onSend}
         onNote={props.onNote}
+        loadCanned={props.loadCanned}
         onTyping={props.onTyping}
       />
     </section>
