@@ -34,6 +34,11 @@ export class ApiError extends Error {
 
 export const NETWORK_ERROR = 'NETWORK';
 
+/** What to show for a failure: the server's message for an ApiError (it names the bad field). */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 /** Largest page the server hands out; asking for more only gets capped. */
 const PAGE_SIZE = 200;
 

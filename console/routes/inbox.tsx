@@ -13,6 +13,8 @@ import { isRecord, keys, readJson, readText, writeJson, writeText } from '../lib
 import { isEditable, useKeydown } from '../lib/shortcuts.ts';
 import { useNotes } from '../lib/use-notes.ts';
 import { cannedResponsesOf } from '../lib/canned-responses.ts';
+import { useHash } from '../lib/use-hash.ts';
+import { SETTINGS_HASH, Settings, canManage } from './settings.tsx';
 import { Conversation } from '../components/conversation/conversation.tsx';
 import type { ComposeMode } from '../components/composer/composer.tsx';
 import { ConversationList } from '../components/conversation-list/conversation-list.tsx';
@@ -73,6 +75,8 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
   filtersRef.current = filters;
 
   const notes = useNotes(api, state.openId, dispatch);
+  // Settings take the workspace's place; the socket and the inbox state stay, so nothing is missed.
+  const screen = useHash() === SETTINGS_HASH ? 'settings' : 'inbox';
   const notesRef = useRef(notes);
   notesRef.current = notes;
 
@@ -332,7 +336,7 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
   useKeydown((event) => {
     if (event.defaultPrevented) return;
     // Alt+N works from anywhere, the composer included. e.code: on a Mac, Option+N is a dead key.
-    if (event.altKey && !event.ctrlKey && !event.metaKey && event.code === 'KeyN' && !helpOpen && composerRef.current) {
+    if (event.altKey && !event.ctrlKey && !event.metaKey && event.code === 'KeyN' && !helpOpen && screen === 'inbox' && composerRef.current) {
       event.preventDefault();
       setComposeMode((mode) => (mode === 'note' ? 'reply' : 'note'));
       composerRef.current.focus();
@@ -346,6 +350,8 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
       }
       return;
     }
+    // The inbox's keys act on conversations the settings screen does not show.
+    if (screen === 'settings') return;
     const target = event.target;
     const cursor = cursorId ?? openId;
     if (event.key === 'Escape') {
@@ -429,6 +435,9 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
         onAvailability={setAvailability}
         onHelp={() => setHelpOpen(true)}
         onSignOut={() => onSignOut()}
+        screen={screen}
+        inboxHref={openId ? `#/c/${encodeURIComponent(openId)}` : '#/'}
+        settingsHref={canManage(me) ? SETTINGS_HASH : undefined}
       />
       {connection === 'reconnecting' && (
         <div class="connection-bar" role="status" data-testid="reconnecting">
@@ -449,71 +458,75 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
           </button>
         </div>
       )}
-      <div class="workspace">
-        <Sidebar
-          view={filters.view}
-          status={filters.status}
-          counts={counts}
-          onView={(view) => setFilters((f) => ({ ...f, view }))}
-          onStatus={(status) => setFilters((f) => ({ ...f, status }))}
-        >
-          <ConversationList
-            conversations={list}
-            agents={state.agents}
-            meId={me.id}
-            openId={openId}
-            cursorId={cursorId ?? openId}
-            isUnread={(c) => isUnread(state, c)}
-            now={now}
-            loading={listLoading}
-            listRef={listRef}
-            onOpen={open}
-            onCursor={setCursorId}
-          />
-        </Sidebar>
-        <main class="main">
-          {openConversation ? (
-            <Conversation
-              key={openConversation.id}
-              conversation={openConversation}
-              messages={state.transcripts[openConversation.id] ?? []}
-              notes={state.notes[openConversation.id] ?? []}
-              pending={outbox.filter((item) => item.conversationId === openConversation.id)}
-              agents={agents}
-              me={me}
-              loading={transcriptLoad.loading}
-              error={transcriptLoad.error ?? notes.error}
-              offline={offline}
-              visitorTyping={Boolean(state.visitorTyping[openConversation.id])}
-              composerRef={composerRef}
-              composeMode={composeMode}
-              onComposeMode={setComposeMode}
-              onReload={() => {
-                setTranscriptLoad((load) => ({ ...load, attempt: load.attempt + 1 }));
-                notes.reload();
-              }}
-              onAssign={assign}
-              onStatus={(status) => setStatus(status)}
-              snoozeMenuOpen={snoozeMenuOpen}
-              onSnoozeMenu={setSnoozeMenuOpen}
-              onSnooze={(until) => setStatus('snoozed', until)}
-              onSend={(body) => socket.current?.outbox.add(body, openConversation.id)}
-              onNote={(body) => notes.add(openConversation.id, body)}
-              loadCanned={cannedResponsesOf(api, openConversation.siteId)}
-              onTyping={sendTyping}
-              onRetry={(clientId) => socket.current?.outbox.retry(clientId)}
-              onDiscard={(clientId) => socket.current?.outbox.discard(clientId)}
+      {screen === 'settings' ? (
+        <Settings api={api} me={me} />
+      ) : (
+        <div class="workspace">
+          <Sidebar
+            view={filters.view}
+            status={filters.status}
+            counts={counts}
+            onView={(view) => setFilters((f) => ({ ...f, view }))}
+            onStatus={(status) => setFilters((f) => ({ ...f, status }))}
+          >
+            <ConversationList
+              conversations={list}
+              agents={state.agents}
+              meId={me.id}
+              openId={openId}
+              cursorId={cursorId ?? openId}
+              isUnread={(c) => isUnread(state, c)}
+              now={now}
+              loading={listLoading}
+              listRef={listRef}
+              onOpen={open}
+              onCursor={setCursorId}
             />
-          ) : (
-            <div class="empty-state">
-              <p>{openId ? 'Loading conversation…' : 'Select a conversation.'}</p>
-              <p class="muted">
-                Press <kbd>?</kbd> for keyboard shortcuts.
-              </p>
-            </div>
-          )}
-        </main>
-      </div>
+          </Sidebar>
+          <main class="main">
+            {openConversation ? (
+              <Conversation
+                key={openConversation.id}
+                conversation={openConversation}
+                messages={state.transcripts[openConversation.id] ?? []}
+                notes={state.notes[openConversation.id] ?? []}
+                pending={outbox.filter((item) => item.conversationId === openConversation.id)}
+                agents={agents}
+                me={me}
+                loading={transcriptLoad.loading}
+                error={transcriptLoad.error ?? notes.error}
+                offline={offline}
+                visitorTyping={Boolean(state.visitorTyping[openConversation.id])}
+                composerRef={composerRef}
+                composeMode={composeMode}
+                onComposeMode={setComposeMode}
+                onReload={() => {
+                  setTranscriptLoad((load) => ({ ...load, attempt: load.attempt + 1 }));
+                  notes.reload();
+                }}
+                onAssign={assign}
+                onStatus={(status) => setStatus(status)}
+                snoozeMenuOpen={snoozeMenuOpen}
+                onSnoozeMenu={setSnoozeMenuOpen}
+                onSnooze={(until) => setStatus('snoozed', until)}
+                onSend={(body) => socket.current?.outbox.add(body, openConversation.id)}
+                onNote={(body) => notes.add(openConversation.id, body)}
+                loadCanned={cannedResponsesOf(api, openConversation.siteId)}
+                onTyping={sendTyping}
+                onRetry={(clientId) => socket.current?.outbox.retry(clientId)}
+                onDiscard={(clientId) => socket.current?.outbox.discard(clientId)}
+              />
+            ) : (
+              <div class="empty-state">
+                <p>{openId ? 'Loading conversation…' : 'Select a conversation.'}</p>
+                <p class="muted">
+                  Press <kbd>?</kbd> for keyboard shortcuts.
+                </p>
+              </div>
+            )}
+          </main>
+        </div>
+      )}
       {helpOpen && <ShortcutsHelp onClose={() => setHelpOpen(false)} />}
     </div>
   );
