@@ -3,6 +3,7 @@
 // callers branch on codes, never on message text.
 import type {
   AgentListResponse,
+  ApiTokenView,
   AgentRole,
   AgentView,
   CannedResponseView,
@@ -17,6 +18,9 @@ import type {
   MessageView,
   NoteView,
   SiteView,
+  WebhookDeliveryView,
+  WebhookEventType,
+  WebhookView,
   WidgetSettings,
 } from '../../protocol/index.ts';
 import { nextPageAfter } from '../../client/conversation-log.ts';
@@ -72,6 +76,18 @@ export interface Api {
   updateSite(siteId: string, change: SiteChange): Promise<SiteView>;
   invite(invitation: { email: string; name: string; role: AgentRole }): Promise<{ inviteUrl: string; emailed: boolean }>;
   deactivate(agentId: string): Promise<AgentView>;
+  apiTokens(): Promise<ApiTokenView[]>;
+  /** `token` is shown in this answer only. */
+  createApiToken(name: string, role: AgentRole): Promise<{ token: string; apiToken: ApiTokenView }>;
+  revokeApiToken(tokenId: string): Promise<void>;
+  webhooks(): Promise<WebhookView[]>;
+  /** `secret` (whsec_…) is shown in this answer only. */
+  createWebhook(url: string, events: WebhookEventType[]): Promise<{ secret: string; webhook: WebhookView }>;
+  /** Re-enabling clears disabledReason. */
+  setWebhookEnabled(webhookId: string, enabled: boolean): Promise<WebhookView>;
+  deleteWebhook(webhookId: string): Promise<void>;
+  /** The most recent deliveries, newest first. */
+  webhookDeliveries(webhookId: string, limit: number): Promise<WebhookDeliveryView[]>;
 }
 
 /** PATCH /api/v1/sites/:id: settings are merged into the current ones; null removes an optional one. */
@@ -197,6 +213,42 @@ export function createApi(getToken: () => string | null, onUnauthorized: () => v
       (await request<{ site: SiteView }>(`/api/v1/sites/${encodeURIComponent(siteId)}`, { method: 'PATCH', body: change })).site,
 
     invite: (invitation) => request<{ inviteUrl: string; emailed: boolean }>('/api/v1/agents', { method: 'POST', body: invitation }),
+
+    apiTokens: async () => (await request<{ tokens: ApiTokenView[] }>('/api/v1/tokens')).tokens,
+
+    createApiToken: (name, role) =>
+      request<{ token: string; apiToken: ApiTokenView }>('/api/v1/tokens', { method: 'POST', body: { name, role } }),
+
+    revokeApiToken: async (tokenId) => {
+      await request(`/api/v1/tokens/${encodeURIComponent(tokenId)}`, { method: 'DELETE' });
+    },
+
+    webhooks: async () => {
+      const all: WebhookView[] = [];
+      let cursor: string | null = null;
+      do {
+        const query = new URLSearchParams({ limit: '100', ...(cursor ? { cursor } : {}) });
+        const page: { webhooks: WebhookView[]; nextCursor: string | null } = await request(`/api/v1/webhooks?${query}`);
+        all.push(...page.webhooks);
+        cursor = page.nextCursor;
+      } while (cursor);
+      return all;
+    },
+
+    createWebhook: (url, events) =>
+      request<{ secret: string; webhook: WebhookView }>('/api/v1/webhooks', { method: 'POST', body: { url, events } }),
+
+    setWebhookEnabled: async (webhookId, enabled) =>
+      (await request<{ webhook: WebhookView }>(`/api/v1/webhooks/${encodeURIComponent(webhookId)}`, { method: 'PATCH', body: { enabled } })).webhook,
+
+    deleteWebhook: async (webhookId) => {
+      await request(`/api/v1/webhooks/${encodeURIComponent(webhookId)}`, { method: 'DELETE' });
+    },
+
+    webhookDeliveries: async (webhookId, limit) => {
+      const query = new URLSearchParams({ limit: String(limit) });
+      return (await request<{ deliveries: WebhookDeliveryView[] }>(`/api/v1/webhooks/${encodeURIComponent(webhookId)}/deliveries?${query}`)).deliveries;
+    },
 
     deactivate: async (agentId) =>
       (await request<{ agent: AgentView }>(`/api/v1/agents/${encodeURIComponent(agentId)}`, { method: 'DELETE' })).agent,

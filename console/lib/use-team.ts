@@ -1,8 +1,8 @@
 // The team for the settings screen: active agents, deactivating one, inviting a new one. Actions
 // reject with the server's reason, for the caller to show where the agent clicked.
-import { useEffect, useState } from 'preact/hooks';
 import type { AgentRole, AgentView } from '../../protocol/index.ts';
-import { messageOf, type Api } from './api.ts';
+import type { Api } from './api.ts';
+import { useResource, type Resource } from './use-resource.ts';
 
 export interface Invitation {
   email: string;
@@ -10,38 +10,18 @@ export interface Invitation {
   role: AgentRole;
 }
 
-export interface Team {
-  agents: AgentView[] | null;
-  error: string | null;
-  reload(): void;
+export interface Team extends Resource<AgentView[]> {
   deactivate(agentId: string): Promise<void>;
   invite(invitation: Invitation): Promise<{ inviteUrl: string; emailed: boolean }>;
 }
 
 export function useTeam(api: Api): Team {
-  const [agents, setAgents] = useState<AgentView[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [attempt, setAttempt] = useState(0);
-
-  useEffect(() => {
-    let current = true;
-    setError(null);
-    api.agents().then(
-      (list) => current && setAgents(list.sort((a, b) => a.name.localeCompare(b.name))),
-      (err: unknown) => current && setError(messageOf(err)),
-    );
-    return () => {
-      current = false;
-    };
-  }, [attempt]);
-
+  const team = useResource(async () => (await api.agents()).sort((a, b) => a.name.localeCompare(b.name)));
   return {
-    agents,
-    error,
-    reload: () => setAttempt((n) => n + 1),
+    ...team,
     deactivate: async (agentId) => {
       await api.deactivate(agentId);
-      setAgents((list) => list?.filter((a) => a.id !== agentId) ?? null);
+      team.change((agents) => agents.filter((a) => a.id !== agentId));
     },
     invite: (invitation) => api.invite(invitation),
   };

@@ -5,6 +5,7 @@ import { useState } from 'preact/hooks';
 import type { AgentRole, AgentView } from '../../../protocol/index.ts';
 import { messageOf } from '../../lib/api.ts';
 import type { Invitation } from '../../lib/use-team.ts';
+import { ConfirmButton } from '../confirm-button/confirm-button.tsx';
 import { CopyButton } from '../copy-button/copy-button.tsx';
 
 interface TeamSettingsProps {
@@ -14,13 +15,13 @@ interface TeamSettingsProps {
   onInvite(invitation: Invitation): Promise<{ inviteUrl: string; emailed: boolean }>;
 }
 
-const ROLE_LABELS: Record<AgentRole, string> = { owner: 'Owner', admin: 'Admin', agent: 'Agent' };
+export const ROLE_LABELS: Record<AgentRole, string> = { owner: 'Owner', admin: 'Admin', agent: 'Agent' };
 
 export function TeamSettings({ agents, me, onDeactivate, onInvite }: TeamSettingsProps) {
   return (
     <section class="settings-card" aria-labelledby="team-title">
       <h3 id="team-title">Team</h3>
-      <ul class="team" data-testid="team">
+      <ul class="settings-list" data-testid="team">
         {agents.map((agent) => (
           <TeamMember key={agent.id} agent={agent} me={me} onDeactivate={onDeactivate} />
         ))}
@@ -31,24 +32,8 @@ export function TeamSettings({ agents, me, onDeactivate, onInvite }: TeamSetting
 }
 
 function TeamMember({ agent, me, onDeactivate }: { agent: AgentView; me: AgentView; onDeactivate(id: string): Promise<void> }) {
-  const [confirming, setConfirming] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   // Only an owner may touch an owner; nobody deactivates themselves from here.
   const canDeactivate = agent.id !== me.id && (agent.role !== 'owner' || me.role === 'owner');
-
-  const deactivate = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      await onDeactivate(agent.id);
-    } catch (err) {
-      setError(messageOf(err));
-      setBusy(false);
-      setConfirming(false);
-    }
-  };
-
   return (
     <li data-testid="team-member" data-agent-id={agent.id}>
       <span class="member">
@@ -58,21 +43,15 @@ function TeamMember({ agent, me, onDeactivate }: { agent: AgentView; me: AgentVi
         <span class="muted member-email">{agent.email}</span>
       </span>
       <span class="badge">{ROLE_LABELS[agent.role]}</span>
-      {canDeactivate && !confirming && (
-        <button type="button" class="link danger" data-testid="deactivate" onClick={() => setConfirming(true)}>
-          Deactivate
-        </button>
+      {canDeactivate && (
+        <ConfirmButton
+          label="Deactivate"
+          busyLabel="Deactivating…"
+          testId="deactivate"
+          question={`Deactivate ${agent.name}? Their consoles close and their conversations return to the queue.`}
+          onConfirm={() => onDeactivate(agent.id)}
+        />
       )}
-      {confirming && (
-        <span class="confirm" role="group" aria-label={`Deactivate ${agent.name}?`}>
-          Deactivate {agent.name}? Their consoles close and their conversations return to the queue.{' '}
-          <button type="button" class="danger-button" data-testid="deactivate-confirm" disabled={busy} onClick={() => void deactivate()}>
-            {busy ? 'Deactivating…' : 'Deactivate'}
-          </button>{' '}
-          <button type="button" disabled={busy} onClick={() => setConfirming(false)}>Cancel</button>
-        </span>
-      )}
-      {error && <p class="form-error" role="alert">{error}</p>}
     </li>
   );
 }
