@@ -7,7 +7,7 @@ export const SHORTCUTS: ReadonlyArray<readonly [keys: string, action: string]> =
   ['Enter / o', 'Open the selected conversation'],
   ['r / /', 'Reply: focus the composer, as a reply to the visitor'],
   ['n', 'Private note: focus the composer, as a note only agents see'],
-  ['Alt+N', 'In the composer: switch between reply and private note'],
+  ['Alt+N', 'Switch the composer between reply and private note'],
   ['Esc', 'Leave the composer'],
   ['Enter', 'Send (Shift+Enter: new line)'],
   ['e', 'Resolve the open conversation'],

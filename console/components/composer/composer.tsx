@@ -131,7 +131,7 @@ export function Composer({ conversationId, mode, inputRef, onMode, onSend, onNot
           title="Reply to the visitor (r; Alt+N switches)"
           onClick={() => switchMode('reply')}
         >
-          Reply
+          Reply{isNote && reply.text.trim() && <span class="draft-mark" title="A reply draft is kept"> •</span>}
         </button>
         <button
           type="button"
@@ -141,7 +141,7 @@ export function Composer({ conversationId, mode, inputRef, onMode, onSend, onNot
           title="Private note, only agents see it (n; Alt+N switches)"
           onClick={() => switchMode('note')}
         >
-          Private note
+          Private note{!isNote && note.text.trim() && <span class="draft-mark" title="A note draft is kept"> •</span>}
         </button>
         {isNote && <span class="mode-hint">Only your team sees notes</span>}
       </div>
