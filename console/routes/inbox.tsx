@@ -1,5 +1,6 @@
 // The inbox: owns the socket, the inbox state and the keyboard. REST answers and live frames both
 // go through inboxReducer, so whichever arrives first, each message is shown once, in seq order.
+// The settings screen (#/settings) takes the workspace's place here, so the socket stays open.
 import { useEffect, useMemo, useReducer, useRef, useState } from 'preact/hooks';
 import { ErrorCodes, errorEntry } from '../../protocol/index.ts';
 import type { AgentView, ConversationListView, ConversationStatus, ServerFrame } from '../../protocol/index.ts';

@@ -191,6 +191,8 @@ export function Composer({ conversationId, mode, inputRef, onMode, onSend, onNot
             : 'Reply… (Enter to send, Shift+Enter for a new line)'
         }
         value={draft.text}
+        // The note on its way is cleared when the server has it: nothing may be typed into it meanwhile.
+        readOnly={isNote && noteState.sending}
         onInput={(e) => {
           const value = e.currentTarget.value;
           draft.set(value);
