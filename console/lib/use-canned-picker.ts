@@ -2,6 +2,7 @@
 // highlighted one, and the keys that drive it. Escape closes it until the text changes.
 import { useEffect, useState } from 'preact/hooks';
 import type { CannedResponseView } from '../../protocol/index.ts';
+import { messageOf } from './api.ts';
 import { matchCanned, shortcutQuery, type LoadCanned } from './canned-responses.ts';
 
 export interface CannedPicker {
@@ -32,7 +33,7 @@ export function useCannedPicker(text: string, load: LoadCanned, onChoose: (body:
         setList(items);
         setError(null);
       },
-      (err: unknown) => current && setError(err instanceof Error ? err.message : String(err)),
+      (err: unknown) => current && setError(messageOf(err)),
     );
     return () => {
       current = false;

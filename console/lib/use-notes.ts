@@ -1,7 +1,7 @@
 // The open conversation's private notes: loaded when it opens (and again after a reconnect, for
 // notes written while we were away), live ones arrive as `note` frames through the inbox reducer.
 import { useEffect, useState } from 'preact/hooks';
-import type { Api } from './api.ts';
+import { messageOf, type Api } from './api.ts';
 import type { InboxAction } from './inbox-state.ts';
 
 export interface Notes {
@@ -23,7 +23,7 @@ export function useNotes(api: Api, openId: string | null, dispatch: (action: Inb
     api.notes(openId, controller.signal).then(
       (notes) => dispatch({ type: 'notes', conversationId: openId, notes }),
       (err: unknown) => {
-        if (!controller.signal.aborted) setError(err instanceof Error ? err.message : String(err));
+        if (!controller.signal.aborted) setError(messageOf(err));
       },
     );
     return () => controller.abort();

@@ -6,6 +6,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { RefObject } from 'preact';
 import { MAX_MESSAGE_LENGTH } from '../../../protocol/index.ts';
+import { messageOf } from '../../lib/api.ts';
 import type { LoadCanned } from '../../lib/canned-responses.ts';
 import { keys } from '../../lib/storage.ts';
 import { useCannedPicker } from '../../lib/use-canned-picker.ts';
@@ -103,7 +104,7 @@ export function Composer({ conversationId, mode, inputRef, onMode, onSend, onNot
         note.clear();
         setNoteState({ sending: false, error: null });
       },
-      (err: unknown) => setNoteState({ sending: false, error: err instanceof Error ? err.message : String(err) }),
+      (err: unknown) => setNoteState({ sending: false, error: messageOf(err) }),
     );
   };
 
