@@ -227,6 +227,50 @@ export interface CannedResponseView {
   updatedAt: string;
 }
 
+/** GET /api/v1/tokens: an API token without its secret, which only POST's answer shows. */
+export interface ApiTokenView {
+  id: string;
+  name: string;
+  role: AgentRole;
+  /** The token's first characters, to tell tokens apart. */
+  prefix: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+export type WebhookEventType =
+  | 'conversation.created'
+  | 'conversation.assigned'
+  | 'conversation.status_changed'
+  | 'message.created'
+  | 'visitor.updated'
+  | 'visitor.erased';
+
+/** GET /api/v1/webhooks: a subscription without its signing secret, which only POST's answer shows. */
+export interface WebhookView {
+  id: string;
+  url: string;
+  events: WebhookEventType[];
+  enabled: boolean;
+  /** Why Parley disabled it, and since when it had been failing. */
+  disabledReason: string | null;
+  failingSince: string | null;
+  createdAt: string;
+}
+
+/** GET /api/v1/webhooks/:id/deliveries, newest first. */
+export interface WebhookDeliveryView {
+  id: string;
+  webhookId: string;
+  eventId: string;
+  eventType: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  nextAttemptAt: string | null;
+  createdAt: string;
+  completedAt: string | null;
+  attempts: { attemptedAt: string; statusCode: number | null; latencyMs: number; excerpt: string }[];
+}
+
 /** POST /api/widget/session { siteKey, token? } */
 export interface WidgetSessionResponse {
   token: string;

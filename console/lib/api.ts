@@ -3,6 +3,10 @@
 // callers branch on codes, never on message text.
 import type {
   AgentListResponse,
+  ApiTokenView,
+  AgentRole,
+  AgentView,
+  CannedResponseView,
   ConversationListResponse,
   ConversationListView,
   ConversationResponse,
@@ -12,6 +16,12 @@ import type {
   MeResponse,
   MessagePage,
   MessageView,
+  NoteView,
+  SiteView,
+  WebhookDeliveryView,
+  WebhookEventType,
+  WebhookView,
+  WidgetSettings,
 } from '../../protocol/index.ts';
 import { nextPageAfter } from '../../client/conversation-log.ts';
 
@@ -28,11 +38,16 @@ export class ApiError extends Error {
 
 export const NETWORK_ERROR = 'NETWORK';
 
+/** What to show for a failure: the server's message for an ApiError (it names the bad field). */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 /** Largest page the server hands out; asking for more only gets capped. */
 const PAGE_SIZE = 200;
 
 interface RequestOptions {
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   body?: unknown;
   signal?: AbortSignal;
 }
@@ -48,8 +63,38 @@ export interface Api {
   /** Every message after `afterSeq`, following pages while the server says there are more. */
   messagesAfter(conversationId: string, afterSeq: number, signal?: AbortSignal): Promise<MessageView[]>;
   assign(conversationId: string, agentId: string | null): Promise<ConversationView>;
-  setStatus(conversationId: string, status: ConversationStatus): Promise<ConversationView>;
+  /** `snoozedUntil` (ISO 8601) with status snoozed only. */
+  setStatus(conversationId: string, status: ConversationStatus, snoozedUntil?: string): Promise<ConversationView>;
   agents(): Promise<AgentListResponse['agents']>;
+  /** Private notes of a conversation, oldest first. */
+  notes(conversationId: string, signal?: AbortSignal): Promise<NoteView[]>;
+  addNote(conversationId: string, body: string): Promise<NoteView>;
+  /** The account-wide canned responses and the site's. */
+  cannedResponses(siteId: string): Promise<CannedResponseView[]>;
+  // Settings (owners and admins; the server answers FORBIDDEN to agents).
+  sites(): Promise<SiteView[]>;
+  updateSite(siteId: string, change: SiteChange): Promise<SiteView>;
+  invite(invitation: { email: string; name: string; role: AgentRole }): Promise<{ inviteUrl: string; emailed: boolean }>;
+  deactivate(agentId: string): Promise<AgentView>;
+  apiTokens(): Promise<ApiTokenView[]>;
+  /** `token` is shown in this answer only. */
+  createApiToken(name: string, role: AgentRole): Promise<{ token: string; apiToken: ApiTokenView }>;
+  revokeApiToken(tokenId: string): Promise<void>;
+  webhooks(): Promise<WebhookView[]>;
+  /** `secret` (whsec_…) is shown in this answer only. */
+  createWebhook(url: string, events: WebhookEventType[]): Promise<{ secret: string; webhook: WebhookView }>;
+  /** Re-enabling clears disabledReason. */
+  setWebhookEnabled(webhookId: string, enabled: boolean): Promise<WebhookView>;
+  deleteWebhook(webhookId: string): Promise<void>;
+  /** The most recent deliveries, newest first. */
+  webhookDeliveries(webhookId: string, limit: number): Promise<WebhookDeliveryView[]>;
+}
+
+/** PATCH /api/v1/sites/:id: settings are merged into the current ones; null removes an optional one. */
+export interface SiteChange {
+  name?: string;
+  allowedOrigins?: string[];
+  settings?: Partial<{ [K in keyof WidgetSettings]-?: undefined extends WidgetSettings[K] ? WidgetSettings[K] | null : WidgetSettings[K] }>;
 }
 
 /**
@@ -125,14 +170,87 @@ export function createApi(getToken: () => string | null, onUnauthorized: () => v
       return conversation;
     },
 
-    setStatus: async (conversationId, status) => {
+    setStatus: async (conversationId, status, snoozedUntil) => {
       const { conversation } = await request<ConversationResponse>(`${conversationPath(conversationId)}/status`, {
         method: 'POST',
-        body: { status },
+        body: snoozedUntil === undefined ? { status } : { status, snoozedUntil },
       });
       return conversation;
     },
 
     agents: async () => (await request<AgentListResponse>('/api/v1/agents')).agents,
+
+    notes: async (conversationId, signal) =>
+      (await request<{ notes: NoteView[] }>(`${conversationPath(conversationId)}/notes`, { signal })).notes,
+
+    addNote: async (conversationId, body) => {
+      const { note } = await request<{ note: NoteView }>(`${conversationPath(conversationId)}/messages`, {
+        method: 'POST',
+        body: { body, private: true },
+      });
+      return note;
+    },
+
+    cannedResponses: async (siteId) => {
+      const query = new URLSearchParams({ siteId });
+      return (await request<{ cannedResponses: CannedResponseView[] }>(`/api/v1/canned-responses?${query}`)).cannedResponses;
+    },
+
+    sites: async () => {
+      // An account has a handful of sites; follow the pages all the same.
+      const all: SiteView[] = [];
+      let cursor: string | null = null;
+      do {
+        const query = new URLSearchParams({ limit: '100', ...(cursor ? { cursor } : {}) });
+        const page: { sites: SiteView[]; nextCursor: string | null } = await request(`/api/v1/sites?${query}`);
+        all.push(...page.sites);
+        cursor = page.nextCursor;
+      } while (cursor);
+      return all;
+    },
+
+    updateSite: async (siteId, change) =>
+      (await request<{ site: SiteView }>(`/api/v1/sites/${encodeURIComponent(siteId)}`, { method: 'PATCH', body: change })).site,
+
+    invite: (invitation) => request<{ inviteUrl: string; emailed: boolean }>('/api/v1/agents', { method: 'POST', body: invitation }),
+
+    apiTokens: async () => (await request<{ tokens: ApiTokenView[] }>('/api/v1/tokens')).tokens,
+
+    createApiToken: (name, role) =>
+      request<{ token: string; apiToken: ApiTokenView }>('/api/v1/tokens', { method: 'POST', body: { name, role } }),
+
+    revokeApiToken: async (tokenId) => {
+      await request(`/api/v1/tokens/${encodeURIComponent(tokenId)}`, { method: 'DELETE' });
+    },
+
+    webhooks: async () => {
+      const all: WebhookView[] = [];
+      let cursor: string | null = null;
+      do {
+        const query = new URLSearchParams({ limit: '100', ...(cursor ? { cursor } : {}) });
+        const page: { webhooks: WebhookView[]; nextCursor: string | null } = await request(`/api/v1/webhooks?${query}`);
+        all.push(...page.webhooks);
+        cursor = page.nextCursor;
+      } while (cursor);
+      return all;
+    },
+
+    createWebhook: (url, events) =>
+      request<{ secret: string; webhook: WebhookView }>('/api/v1/webhooks', { method: 'POST', body: { url, events } }),
+
+    setWebhookEnabled: async (webhookId, enabled) =>
+      (await request<{ webhook: WebhookView }>(`/api/v1/webhooks/${encodeURIComponent(webhookId)}`, { method: 'PATCH', body: { enabled } })).webhook,
+
+    deleteWebhook: async (webhookId) => {
+      await request(`/api/v1/webhooks/${encodeURIComponent(webhookId)}`, { method: 'DELETE' });
+    },
+
+    webhookDeliveries: async (webhookId, limit) => {
+      const query = new URLSearchParams({ limit: String(limit) });
+      return (await request<{ deliveries: WebhookDeliveryView[] }>(`/api/v1/webhooks/${encodeURIComponent(webhookId)}/deliveries?${query}`)).deliveries;
+    },
+
+    deactivate: async (agentId) =>
+      (await request<{ agent: AgentView }>(`/api/v1/agents/${encodeURIComponent(agentId)}`, { method: 'DELETE' })).agent,
   };
 }

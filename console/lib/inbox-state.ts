@@ -8,6 +8,7 @@ import type {
   ConversationStatus,
   ConversationView,
   MessageView,
+  NoteView,
 } from '../../protocol/index.ts';
 import { mergeBySeq } from '../../client/conversation-log.ts';
 
@@ -18,6 +19,8 @@ export interface InboxState {
   conversations: Record<string, ConversationView>;
   /** Loaded transcripts, oldest first, for the open conversation and a few recent ones. */
   transcripts: Record<string, readonly MessageView[]>;
+  /** Private notes, oldest first, of the conversations whose transcript is loaded. */
+  notes: Record<string, readonly NoteView[]>;
   /** Conversations whose visitor is typing right now. */
   visitorTyping: Record<string, boolean>;
   openId: string | null;
@@ -33,6 +36,8 @@ export type InboxAction =
   | { type: 'conversation'; conversation: ConversationView }
   | { type: 'messages'; conversationId: string; messages: MessageView[] }
   | { type: 'message'; message: MessageView }
+  | { type: 'notes'; conversationId: string; notes: readonly NoteView[] }
+  | { type: 'note'; note: NoteView }
   | { type: 'typing'; conversationId: string; typing: boolean }
   | { type: 'open'; conversationId: string | null };
 
@@ -45,6 +50,7 @@ export function initialInboxState(me: AgentView, readSeqs: Record<string, number
     agents: { [me.id]: me },
     conversations: {},
     transcripts: {},
+    notes: {},
     visitorTyping: {},
     openId: null,
     readSeqs,
@@ -113,6 +119,20 @@ export function inboxReducer(state: InboxState, action: InboxAction): InboxState
       return noteMessage(next, message);
     }
 
+    case 'notes': {
+      const held = state.notes[action.conversationId] ?? [];
+      return { ...state, notes: { ...state.notes, [action.conversationId]: mergeNotes(held, action.notes) } };
+    }
+
+    case 'note': {
+      const { note } = action;
+      // Like messages: notes of conversations not loaded are fetched whole when opened. The sender
+      // gets their note twice (the POST's answer and the frame); merging by id keeps one.
+      const held = state.notes[note.conversationId] ?? (note.conversationId === state.openId ? [] : undefined);
+      if (!held) return state;
+      return { ...state, notes: { ...state.notes, [note.conversationId]: mergeNotes(held, [note]) } };
+    }
+
     case 'typing': {
       if (Boolean(state.visitorTyping[action.conversationId]) === action.typing) return state;
       return { ...state, visitorTyping: { ...state.visitorTyping, [action.conversationId]: action.typing } };
@@ -121,7 +141,10 @@ export function inboxReducer(state: InboxState, action: InboxAction): InboxState
     case 'open': {
       const id = action.conversationId;
       if (id === state.openId) return state;
-      const next = { ...state, openId: id, transcripts: trimTranscripts(state.transcripts, id) };
+      const transcripts = trimTranscripts(state.transcripts, id);
+      const notes: Record<string, readonly NoteView[]> = {};
+      for (const key of Object.keys(state.notes)) if (transcripts[key] || key === id) notes[key] = state.notes[key]!;
+      const next = { ...state, openId: id, transcripts, notes };
       const conversation = id ? state.conversations[id] : undefined;
       return conversation ? markRead(next, conversation.id, conversation.lastSeq) : next;
     }
@@ -171,6 +194,13 @@ function trimTranscripts(transcripts: Record<string, readonly MessageView[]>, op
   for (const id of ids.slice(-CACHED_TRANSCRIPTS)) kept[id] = transcripts[id]!;
   if (openId && transcripts[openId]) kept[openId] = transcripts[openId];
   return kept;
+}
+
+/** Notes by id, oldest first: a note that arrives twice is kept once. */
+export function mergeNotes(held: readonly NoteView[], incoming: readonly NoteView[]): readonly NoteView[] {
+  const fresh = incoming.filter((note) => !held.some((h) => h.id === note.id));
+  if (fresh.length === 0) return held;
+  return [...held, ...fresh].sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
 }
 
 function byId(agents: AgentView[]): Record<string, AgentView> {

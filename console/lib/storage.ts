@@ -6,6 +6,8 @@ import type { ClientStorage } from '../../client/environment.ts';
 export const keys = {
   token: 'parley:console:token',
   draft: (conversationId: string) => `parley:console:draft:${conversationId}`,
+  /** The private note being written, kept apart from the reply so switching never mixes them. */
+  noteDraft: (conversationId: string) => `parley:console:note-draft:${conversationId}`,
   /** Replies not yet acknowledged, per agent, so a reload while offline does not drop them. */
   outbox: (agentId: string) => `parley:console:outbox:${agentId}`,
   /** Highest seq the agent has seen, per conversation: drives the unread dots. */

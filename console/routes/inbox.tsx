@@ -1,5 +1,6 @@
 // The inbox: owns the socket, the inbox state and the keyboard. REST answers and live frames both
 // go through inboxReducer, so whichever arrives first, each message is shown once, in seq order.
+// The settings screen (#/settings) takes the workspace's place here, so the socket stays open.
 import { useEffect, useMemo, useReducer, useRef, useState } from 'preact/hooks';
 import { ErrorCodes, errorEntry } from '../../protocol/index.ts';
 import type { AgentView, ConversationListView, ConversationStatus, ServerFrame } from '../../protocol/index.ts';
@@ -11,7 +12,12 @@ import { inboxReducer, initialInboxState, isUnread, listFor } from '../lib/inbox
 import { openConsoleSocket, type ConsoleSocket } from '../lib/socket.ts';
 import { isRecord, keys, readJson, readText, writeJson, writeText } from '../lib/storage.ts';
 import { isEditable, useKeydown } from '../lib/shortcuts.ts';
+import { useNotes } from '../lib/use-notes.ts';
+import { cannedResponsesOf } from '../lib/canned-responses.ts';
+import { useHash } from '../lib/use-hash.ts';
+import { SETTINGS_HASH, Settings, canManage } from './settings.tsx';
 import { Conversation } from '../components/conversation/conversation.tsx';
+import type { ComposeMode } from '../components/composer/composer.tsx';
 import { ConversationList } from '../components/conversation-list/conversation-list.tsx';
 import { Sidebar, VIEWS } from '../components/sidebar/sidebar.tsx';
 import { TopBar } from '../components/top-bar/top-bar.tsx';
@@ -29,7 +35,7 @@ interface Filters {
   status: ConversationStatus;
 }
 
-const STATUSES: readonly ConversationStatus[] = ['open', 'pending', 'resolved'];
+const STATUSES: readonly ConversationStatus[] = ['open', 'pending', 'snoozed', 'resolved'];
 /** After this many failed connection attempts in a row, the token is checked over REST. */
 const FAILURES_BEFORE_AUTH_CHECK = 3;
 /** A visitor's typing:true that is never followed by false (tab closed) fades after this. */
@@ -57,6 +63,8 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
   const [cursorId, setCursorId] = useState<string | null>(null);
   const [helpOpen, setHelpOpen] = useState(false);
   const [now, setNow] = useState(Date.now);
+  const [composeMode, setComposeMode] = useState<ComposeMode>('reply');
+  const [snoozeMenuOpen, setSnoozeMenuOpen] = useState(false);
 
   const socket = useRef<ConsoleSocket | null>(null);
   const composerRef = useRef<HTMLTextAreaElement>(null);
@@ -66,6 +74,12 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
   stateRef.current = state;
   const filtersRef = useRef(filters);
   filtersRef.current = filters;
+
+  const notes = useNotes(api, state.openId, dispatch);
+  // Settings take the workspace's place; the socket and the inbox state stay, so nothing is missed.
+  const screen = useHash() === SETTINGS_HASH ? 'settings' : 'inbox';
+  const notesRef = useRef(notes);
+  notesRef.current = notes;
 
   const me = state.me;
   const myAvailability = me.availability === 'away' ? 'away' : 'online';
@@ -109,7 +123,10 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
           }
           // Whatever happened while we were away: the lists and the open transcript catch up.
           const openId = stateRef.current.openId;
-          if (openId) live?.send({ type: 'sync', conversationId: openId, afterSeq: resumeSeq(openId) });
+          if (openId) {
+            live?.send({ type: 'sync', conversationId: openId, afterSeq: resumeSeq(openId) });
+            notesRef.current.reload();
+          }
           void loadLists(filtersRef.current.status);
           return;
         }
@@ -124,6 +141,9 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
         }
         case 'conversation':
           dispatch({ type: 'conversation', conversation: frame.conversation });
+          return;
+        case 'note':
+          dispatch({ type: 'note', note: frame.note });
           return;
         case 'typing': {
           if (frame.authorKind !== 'visitor') return;
@@ -221,6 +241,11 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
   // ---- the open conversation ----------------------------------------------------------------------
 
   const open = (id: string | null) => {
+    // Every conversation opens on "Reply": a note mode carried over unseen would be worse than a click.
+    if (id !== stateRef.current.openId) {
+      setComposeMode('reply');
+      setSnoozeMenuOpen(false);
+    }
     dispatch({ type: 'open', conversationId: id });
     setCursorId(id);
     const hash = id ? `#/c/${encodeURIComponent(id)}` : '';
@@ -277,9 +302,9 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
     api.assign(openId, agentId).then((conversation) => dispatch({ type: 'conversation', conversation }), showError);
   };
 
-  const setStatus = (status: ConversationStatus) => {
+  const setStatus = (status: ConversationStatus, snoozedUntil?: Date) => {
     if (!openId) return;
-    api.setStatus(openId, status).then((conversation) => dispatch({ type: 'conversation', conversation }), showError);
+    api.setStatus(openId, status, snoozedUntil?.toISOString()).then((conversation) => dispatch({ type: 'conversation', conversation }), showError);
   };
 
   const setAvailability = (availability: 'online' | 'away') => {
@@ -310,7 +335,15 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
   };
 
   useKeydown((event) => {
-    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.defaultPrevented) return;
+    // Alt+N works from anywhere, the composer included. e.code: on a Mac, Option+N is a dead key.
+    if (event.altKey && !event.ctrlKey && !event.metaKey && event.code === 'KeyN' && !helpOpen && screen === 'inbox' && composerRef.current) {
+      event.preventDefault();
+      setComposeMode((mode) => (mode === 'note' ? 'reply' : 'note'));
+      composerRef.current.focus();
+      return;
+    }
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
     if (helpOpen) {
       if (event.key === 'Escape' || event.key === '?') {
         event.preventDefault();
@@ -318,6 +351,8 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
       }
       return;
     }
+    // The inbox's keys act on conversations the settings screen does not show.
+    if (screen === 'settings') return;
     const target = event.target;
     const cursor = cursorId ?? openId;
     if (event.key === 'Escape') {
@@ -352,12 +387,18 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
         break;
       case 'r':
       case '/':
+      case 'n':
         if (!composerRef.current) return;
+        if (event.key !== '/') setComposeMode(event.key === 'n' ? 'note' : 'reply');
         composerRef.current.focus();
         break;
       case 'e':
         if (!openConversation || openConversation.status === 'resolved') return;
         setStatus('resolved');
+        break;
+      case 'z':
+        if (!openConversation || openConversation.status === 'resolved') return;
+        setSnoozeMenuOpen(true);
         break;
       case 'a':
         if (!openConversation || openConversation.assigneeId === me.id) return;
@@ -395,6 +436,9 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
         onAvailability={setAvailability}
         onHelp={() => setHelpOpen(true)}
         onSignOut={() => onSignOut()}
+        screen={screen}
+        inboxHref={openId ? `#/c/${encodeURIComponent(openId)}` : '#/'}
+        settingsHref={canManage(me) ? SETTINGS_HASH : undefined}
       />
       {connection === 'reconnecting' && (
         <div class="connection-bar" role="status" data-testid="reconnecting">
@@ -415,60 +459,75 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
           </button>
         </div>
       )}
-      <div class="workspace">
-        <Sidebar
-          view={filters.view}
-          status={filters.status}
-          counts={counts}
-          onView={(view) => setFilters((f) => ({ ...f, view }))}
-          onStatus={(status) => setFilters((f) => ({ ...f, status }))}
-        >
-          <ConversationList
-            conversations={list}
-            agents={state.agents}
-            meId={me.id}
-            openId={openId}
-            cursorId={cursorId ?? openId}
-            isUnread={(c) => isUnread(state, c)}
-            now={now}
-            loading={listLoading}
-            listRef={listRef}
-            onOpen={open}
-            onCursor={setCursorId}
-          />
-        </Sidebar>
-        <main class="main">
-          {openConversation ? (
-            <Conversation
-              key={openConversation.id}
-              conversation={openConversation}
-              messages={state.transcripts[openConversation.id] ?? []}
-              pending={outbox.filter((item) => item.conversationId === openConversation.id)}
-              agents={agents}
-              me={me}
-              loading={transcriptLoad.loading}
-              error={transcriptLoad.error}
-              offline={offline}
-              visitorTyping={Boolean(state.visitorTyping[openConversation.id])}
-              composerRef={composerRef}
-              onReload={() => setTranscriptLoad((load) => ({ ...load, attempt: load.attempt + 1 }))}
-              onAssign={assign}
-              onStatus={setStatus}
-              onSend={(body) => socket.current?.outbox.add(body, openConversation.id)}
-              onTyping={sendTyping}
-              onRetry={(clientId) => socket.current?.outbox.retry(clientId)}
-              onDiscard={(clientId) => socket.current?.outbox.discard(clientId)}
+      {screen === 'settings' ? (
+        <Settings api={api} me={me} />
+      ) : (
+        <div class="workspace">
+          <Sidebar
+            view={filters.view}
+            status={filters.status}
+            counts={counts}
+            onView={(view) => setFilters((f) => ({ ...f, view }))}
+            onStatus={(status) => setFilters((f) => ({ ...f, status }))}
+          >
+            <ConversationList
+              conversations={list}
+              agents={state.agents}
+              meId={me.id}
+              openId={openId}
+              cursorId={cursorId ?? openId}
+              isUnread={(c) => isUnread(state, c)}
+              now={now}
+              loading={listLoading}
+              listRef={listRef}
+              onOpen={open}
+              onCursor={setCursorId}
             />
-          ) : (
-            <div class="empty-state">
-              <p>{openId ? 'Loading conversation…' : 'Select a conversation.'}</p>
-              <p class="muted">
-                Press <kbd>?</kbd> for keyboard shortcuts.
-              </p>
-            </div>
-          )}
-        </main>
-      </div>
+          </Sidebar>
+          <main class="main">
+            {openConversation ? (
+              <Conversation
+                key={openConversation.id}
+                conversation={openConversation}
+                messages={state.transcripts[openConversation.id] ?? []}
+                notes={state.notes[openConversation.id] ?? []}
+                pending={outbox.filter((item) => item.conversationId === openConversation.id)}
+                agents={agents}
+                me={me}
+                loading={transcriptLoad.loading}
+                error={transcriptLoad.error ?? notes.error}
+                offline={offline}
+                visitorTyping={Boolean(state.visitorTyping[openConversation.id])}
+                composerRef={composerRef}
+                composeMode={composeMode}
+                onComposeMode={setComposeMode}
+                onReload={() => {
+                  setTranscriptLoad((load) => ({ ...load, attempt: load.attempt + 1 }));
+                  notes.reload();
+                }}
+                onAssign={assign}
+                onStatus={(status) => setStatus(status)}
+                snoozeMenuOpen={snoozeMenuOpen}
+                onSnoozeMenu={setSnoozeMenuOpen}
+                onSnooze={(until) => setStatus('snoozed', until)}
+                onSend={(body) => socket.current?.outbox.add(body, openConversation.id)}
+                onNote={(body) => notes.add(openConversation.id, body)}
+                loadCanned={cannedResponsesOf(api, openConversation.siteId)}
+                onTyping={sendTyping}
+                onRetry={(clientId) => socket.current?.outbox.retry(clientId)}
+                onDiscard={(clientId) => socket.current?.outbox.discard(clientId)}
+              />
+            ) : (
+              <div class="empty-state">
+                <p>{openId ? 'Loading conversation…' : 'Select a conversation.'}</p>
+                <p class="muted">
+                  Press <kbd>?</kbd> for keyboard shortcuts.
+                </p>
+              </div>
+            )}
+          </main>
+        </div>
+      )}
       {helpOpen && <ShortcutsHelp onClose={() => setHelpOpen(false)} />}
     </div>
   );

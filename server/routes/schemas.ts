@@ -185,8 +185,8 @@ export const AGENT_AUTH_CODES = ['AUTH_REQUIRED', 'AUTH_INVALID', 'TOKEN_EXPIRED
 
 // ---- schemas and protocol interfaces say the same thing (a compile error otherwise) --------------
 
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const agree = <T extends true>(value: T) => value;
+export type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export const agree = <T extends true>(value: T) => value;
 agree<Same<Static<typeof MessageView>, protocol.MessageView>>(true);
 agree<Same<Static<typeof ConversationView>, protocol.ConversationView>>(true);
 agree<Same<Static<typeof AgentView>, protocol.AgentView>>(true);

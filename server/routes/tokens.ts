@@ -1,9 +1,10 @@
 // API tokens: created by owners and admins, shown once, revocable.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import Type from 'typebox';
+import Type, { type Static } from 'typebox';
+import type * as protocol from '../../protocol/index.ts';
 import type { Services } from '../services/index.ts';
 import { caller } from '../plugins/auth.ts';
-import { AGENT_AUTH_CODES, AGENT_SECURITY, AgentRole, IdParams, responses } from './schemas.ts';
+import { AGENT_AUTH_CODES, AGENT_SECURITY, AgentRole, IdParams, agree, responses, type Same } from './schemas.ts';
 
 const ApiTokenView = Type.Object({
   id: Type.String(),
@@ -13,6 +14,8 @@ const ApiTokenView = Type.Object({
   createdAt: Type.String({ format: 'date-time' }),
   lastUsedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
 });
+
+agree<Same<Static<typeof ApiTokenView>, protocol.ApiTokenView>>(true);
 
 const admin = { minRole: 'admin' as const };
 const withRole = [...AGENT_AUTH_CODES, 'FORBIDDEN'] as const;

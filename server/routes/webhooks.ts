@@ -1,10 +1,11 @@
 // Webhooks: owners and admins subscribe URLs to the account's events and watch their deliveries.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import Type from 'typebox';
+import Type, { type Static } from 'typebox';
+import type * as protocol from '../../protocol/index.ts';
 import type { Services } from '../services/index.ts';
 import { WEBHOOK_EVENTS } from '../services/webhooks/events.ts';
 import { caller } from '../plugins/auth.ts';
-import { AGENT_AUTH_CODES, AGENT_SECURITY, IdParams, Nullable, PageQuery, Paged, responses } from './schemas.ts';
+import { AGENT_AUTH_CODES, AGENT_SECURITY, IdParams, Nullable, PageQuery, Paged, agree, responses, type Same } from './schemas.ts';
 
 const WebhookEvent = Type.Enum([...WEBHOOK_EVENTS]);
 const Events = Type.Array(WebhookEvent, { minItems: 1, maxItems: WEBHOOK_EVENTS.length, uniqueItems: true });
@@ -36,6 +37,10 @@ const DeliveryView = Type.Object({
     excerpt: Type.String({ description: 'The first KiB of the response, or the network error' }),
   })),
 });
+
+// The console reads these through protocol/index.ts.
+agree<Same<Static<typeof WebhookView>, protocol.WebhookView>>(true);
+agree<Same<Static<typeof DeliveryView>, protocol.WebhookDeliveryView>>(true);
 
 const WebhookParams = IdParams;
 const DeliveryParams = Type.Object({ id: Type.String({ maxLength: 200 }), deliveryId: Type.String({ maxLength: 200 }) });

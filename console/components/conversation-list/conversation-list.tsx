@@ -2,7 +2,7 @@
 // arrow keys and j/k move within it, Enter opens.
 import type { RefObject } from 'preact';
 import type { AgentView, ConversationView } from '../../../protocol/index.ts';
-import { initials, relativeTime } from '../../lib/format.ts';
+import { dayAndTime, initials, relativeTime } from '../../lib/format.ts';
 
 interface ConversationListProps {
   conversations: readonly ConversationView[];
@@ -57,6 +57,9 @@ export function ConversationList(props: ConversationListProps) {
                   {relativeTime(conversation.updatedAt, props.now)}
                 </time>
               </span>
+              {conversation.status === 'snoozed' && conversation.snoozedUntil && (
+                <span class="item-snooze">Snoozed until {dayAndTime(conversation.snoozedUntil)}</span>
+              )}
               <span class="item-bottom">
                 <span class="item-preview">{last ? prefix + last.body : 'No messages yet'}</span>
                 {conversation.assigneeId && (

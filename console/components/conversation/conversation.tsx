@@ -1,14 +1,18 @@
 // The main pane: who the visitor is, who owns the conversation and its status, the transcript,
 // the visitor's typing indicator and the composer.
 import type { RefObject } from 'preact';
-import type { AgentView, Availability, ConversationStatus, ConversationView, MessageView } from '../../../protocol/index.ts';
+import type { AgentView, Availability, ConversationStatus, ConversationView, MessageView, NoteView } from '../../../protocol/index.ts';
 import type { OutboxItem } from '../../../client/outbox.ts';
-import { Composer } from '../composer/composer.tsx';
+import type { LoadCanned } from '../../lib/canned-responses.ts';
+import { dayAndTime } from '../../lib/format.ts';
+import { Composer, type ComposeMode } from '../composer/composer.tsx';
+import { SnoozeMenu } from '../snooze-menu/snooze-menu.tsx';
 import { Transcript } from '../transcript/transcript.tsx';
 
 interface ConversationProps {
   conversation: ConversationView;
   messages: readonly MessageView[];
+  notes: readonly NoteView[];
   pending: readonly OutboxItem[];
   agents: readonly AgentView[];
   me: AgentView;
@@ -17,10 +21,17 @@ interface ConversationProps {
   offline: boolean;
   visitorTyping: boolean;
   composerRef: RefObject<HTMLTextAreaElement | null>;
+  composeMode: ComposeMode;
+  onComposeMode(mode: ComposeMode): void;
   onReload(): void;
   onAssign(agentId: string | null): void;
   onStatus(status: ConversationStatus): void;
+  snoozeMenuOpen: boolean;
+  onSnoozeMenu(open: boolean): void;
+  onSnooze(until: Date): void;
   onSend(body: string): void;
+  onNote(body: string): Promise<void>;
+  loadCanned: LoadCanned;
   onTyping(conversationId: string, typing: boolean): void;
   onRetry(clientId: string): void;
   onDiscard(clientId: string): void;
@@ -42,6 +53,11 @@ export function Conversation(props: ConversationProps) {
           <span class={`badge status-${conversation.status}`} data-testid="conversation-status">
             {STATUS_LABELS[conversation.status]}
           </span>
+          {conversation.status === 'snoozed' && conversation.snoozedUntil && (
+            <span class="muted snoozed-until" data-testid="snoozed-until">
+              Snoozed until {dayAndTime(conversation.snoozedUntil)}
+            </span>
+          )}
         </div>
         <div class="conversation-actions">
           <label class="assignee">
@@ -69,6 +85,9 @@ export function Conversation(props: ConversationProps) {
               Mark pending
             </button>
           )}
+          {conversation.status !== 'resolved' && (
+            <SnoozeMenu open={props.snoozeMenuOpen} onOpen={props.onSnoozeMenu} onSnooze={props.onSnooze} />
+          )}
           {conversation.status !== 'open' && (
             <button type="button" data-testid="reopen" onClick={() => props.onStatus('open')}>
               Reopen
@@ -89,6 +108,7 @@ export function Conversation(props: ConversationProps) {
       </header>
       <Transcript
         messages={props.messages}
+        notes={props.notes}
         pending={props.pending}
         loading={props.loading}
         error={props.error}
@@ -103,7 +123,11 @@ export function Conversation(props: ConversationProps) {
       <Composer
         conversationId={conversation.id}
         inputRef={props.composerRef}
+        mode={props.composeMode}
+        onMode={props.onComposeMode}
         onSend={props.onSend}
+        onNote={props.onNote}
+        loadCanned={props.loadCanned}
         onTyping={props.onTyping}
       />
     </section>

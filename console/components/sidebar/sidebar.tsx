@@ -20,6 +20,7 @@ export const VIEWS: ReadonlyArray<readonly [ConversationListView, string]> = [
 const STATUSES: ReadonlyArray<readonly [ConversationStatus, string]> = [
   ['open', 'Open'],
   ['pending', 'Pending'],
+  ['snoozed', 'Snoozed'],
   ['resolved', 'Resolved'],
 ];
 

@@ -1,4 +1,5 @@
-// The top bar: who is signed in, their availability (which routing follows), help and sign out.
+// The top bar: the inbox and (for owners and admins) settings, who is signed in, their availability
+// (which routing follows), help and sign out.
 import type { AgentView } from '../../../protocol/index.ts';
 
 interface TopBarProps {
@@ -7,12 +8,25 @@ interface TopBarProps {
   onAvailability(availability: 'online' | 'away'): void;
   onHelp(): void;
   onSignOut(): void;
+  /** Where the "Inbox" link goes back to: the open conversation, if any. */
+  inboxHref: string;
+  /** Absent for agents, who have no settings to change. */
+  settingsHref?: string;
+  screen: 'inbox' | 'settings';
 }
 
-export function TopBar({ me, availability, onAvailability, onHelp, onSignOut }: TopBarProps) {
+export function TopBar({ me, availability, onAvailability, onHelp, onSignOut, inboxHref, settingsHref, screen }: TopBarProps) {
   return (
     <header class="top-bar">
       <span class="brand">Parley</span>
+      <nav class="screens" aria-label="Screens">
+        <a href={inboxHref} aria-current={screen === 'inbox' ? 'page' : undefined} data-testid="nav-inbox">Inbox</a>
+        {settingsHref && (
+          <a href={settingsHref} aria-current={screen === 'settings' ? 'page' : undefined} data-testid="nav-settings">
+            Settings
+          </a>
+        )}
+      </nav>
       <span class="spacer" />
       <span class="me">
         <span class={`dot ${availability}`} aria-hidden="true" />

@@ -1,13 +1,15 @@
-// The live transcript: visitor on the left, agents on the right, system notes centred, then the
-// replies still in the outbox. It follows new messages only while the agent is at the bottom, so
-// reading history is never interrupted.
+// The live transcript: visitor on the left, agents on the right, system lines centred, agents'
+// private notes (amber) among the messages in time order, then the replies still in the outbox.
+// It follows new messages only while the agent is at the bottom, so reading history is never
+// interrupted.
 import { useLayoutEffect, useRef } from 'preact/hooks';
-import type { MessageView } from '../../../protocol/index.ts';
+import type { MessageView, NoteView } from '../../../protocol/index.ts';
 import type { OutboxItem } from '../../../client/outbox.ts';
 import { clockTime, fullTime } from '../../lib/format.ts';
 
 interface TranscriptProps {
   messages: readonly MessageView[];
+  notes: readonly NoteView[];
   pending: readonly OutboxItem[];
   loading: boolean;
   error: string | null;
@@ -20,7 +22,21 @@ interface TranscriptProps {
 /** Within this many pixels of the bottom counts as "at the bottom". */
 const STICKY_PX = 80;
 
-export function Transcript({ messages, pending, loading, error, offline, onReload, onRetry, onDiscard }: TranscriptProps) {
+type Entry = { kind: 'message'; message: MessageView } | { kind: 'note'; note: NoteView };
+
+/** Messages in seq order with the notes slotted in by time: a note written after a message follows it. */
+export function timeline(messages: readonly MessageView[], notes: readonly NoteView[]): Entry[] {
+  const entries: Entry[] = [];
+  let n = 0;
+  for (const message of messages) {
+    while (n < notes.length && notes[n]!.createdAt < message.createdAt) entries.push({ kind: 'note', note: notes[n++]! });
+    entries.push({ kind: 'message', message });
+  }
+  while (n < notes.length) entries.push({ kind: 'note', note: notes[n++]! });
+  return entries;
+}
+
+export function Transcript({ messages, notes, pending, loading, error, offline, onReload, onRetry, onDiscard }: TranscriptProps) {
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
   const pendingCount = useRef(pending.length);
@@ -30,7 +46,7 @@ export function Transcript({ messages, pending, loading, error, offline, onReloa
     const sentOne = pending.length > pendingCount.current;
     pendingCount.current = pending.length;
     if (el && (atBottom.current || sentOne)) el.scrollTop = el.scrollHeight;
-  }, [messages, pending]);
+  }, [messages, notes, pending]);
 
   return (
     <div
@@ -48,27 +64,43 @@ export function Transcript({ messages, pending, loading, error, offline, onReloa
           <button type="button" class="link" onClick={onReload}>Try again</button>
         </p>
       )}
-      {!loading && !error && messages.length === 0 && pending.length === 0 && (
+      {!loading && !error && messages.length === 0 && notes.length === 0 && pending.length === 0 && (
         <p class="muted center">No messages yet.</p>
       )}
       <ol class="messages" aria-label="Messages">
-        {messages.map((message) => (
-          <li
-            key={message.seq}
-            class={`msg msg-${message.authorKind}`}
-            data-testid="message"
-            data-author={message.authorKind}
-            data-seq={message.seq}
-          >
-            {message.authorKind !== 'system' && (
-              <div class="msg-meta">
-                {message.authorKind === 'agent' && <strong>{message.authorName ?? 'Agent'}</strong>}
-                <time dateTime={message.createdAt} title={fullTime(message.createdAt)}>{clockTime(message.createdAt)}</time>
-              </div>
-            )}
-            <div class="bubble">{message.body}</div>
-          </li>
-        ))}
+        {timeline(messages, notes).map((entry) => {
+          if (entry.kind === 'note') {
+            const { note } = entry;
+            return (
+              <li key={note.id} class="msg msg-note" data-testid="note" data-note-id={note.id}>
+                <div class="msg-meta">
+                  <strong>{note.authorName}</strong>
+                  <span>· Private note</span>
+                  <time dateTime={note.createdAt} title={fullTime(note.createdAt)}>{clockTime(note.createdAt)}</time>
+                </div>
+                <div class="bubble">{note.body}</div>
+              </li>
+            );
+          }
+          const { message } = entry;
+          return (
+            <li
+              key={message.seq}
+              class={`msg msg-${message.authorKind}`}
+              data-testid="message"
+              data-author={message.authorKind}
+              data-seq={message.seq}
+            >
+              {message.authorKind !== 'system' && (
+                <div class="msg-meta">
+                  {message.authorKind === 'agent' && <strong>{message.authorName ?? 'Agent'}</strong>}
+                  <time dateTime={message.createdAt} title={fullTime(message.createdAt)}>{clockTime(message.createdAt)}</time>
+                </div>
+              )}
+              <div class="bubble">{message.body}</div>
+            </li>
+          );
+        })}
         {pending.map((item) => (
           <li
             key={item.clientId}

@@ -1,0 +1,28 @@
+// The team for the settings screen: active agents, deactivating one, inviting a new one. Actions
+// reject with the server's reason, for the caller to show where the agent clicked.
+import type { AgentRole, AgentView } from '../../protocol/index.ts';
+import type { Api } from './api.ts';
+import { useResource, type Resource } from './use-resource.ts';
+
+export interface Invitation {
+  email: string;
+  name: string;
+  role: AgentRole;
+}
+
+export interface Team extends Resource<AgentView[]> {
+  deactivate(agentId: string): Promise<void>;
+  invite(invitation: Invitation): Promise<{ inviteUrl: string; emailed: boolean }>;
+}
+
+export function useTeam(api: Api): Team {
+  const team = useResource(async () => (await api.agents()).sort((a, b) => a.name.localeCompare(b.name)));
+  return {
+    ...team,
+    deactivate: async (agentId) => {
+      await api.deactivate(agentId);
+      team.change((agents) => agents.filter((a) => a.id !== agentId));
+    },
+    invite: (invitation) => api.invite(invitation),
+  };
+}
