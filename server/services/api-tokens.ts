@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import { schema, type Db } from '../../db/index.ts';
-import type { AgentRole } from '../../protocol/index.ts';
+import type { AgentRole, ApiTokenView } from '../../protocol/index.ts';
 import { AppError, notFound } from '../errors.ts';
 import { atLeast, type Caller } from './access.ts';
 import { isUuid } from './ids.ts';
@@ -14,15 +14,6 @@ export const API_TOKEN_PREFIX = 'parley_pat_';
 const SHOWN_CHARS = API_TOKEN_PREFIX.length + 6;
 /** last_used_at is written at most this often per token, not on every request. */
 const TOUCH_EVERY_MS = 60_000;
-
-export interface ApiTokenView {
-  id: string;
-  name: string;
-  role: AgentRole;
-  prefix: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-}
 
 export function isApiToken(token: string): boolean {
   return token.startsWith(API_TOKEN_PREFIX);

@@ -8,6 +8,7 @@ import { schema, type Db } from '../../../db/index.ts';
 import type { Config } from '../../config.ts';
 import { AppError, notFound } from '../../errors.ts';
 import type { Caller } from '../access.ts';
+import type { WebhookView } from '../../../protocol/index.ts';
 import type { DomainEvents } from '../events.ts';
 import { isUuid } from '../ids.ts';
 import { DEFAULT_PAGE_SIZE, decodeCursor, pageOf, type Page } from '../pagination.ts';
@@ -24,15 +25,6 @@ const SUBSCRIPTIONS_TTL_MS = 5_000;
 /** Events recorded within this share one INSERT. */
 const RECORD_FLUSH_MS = 5;
 
-export interface WebhookView {
-  id: string;
-  url: string;
-  events: WebhookEventType[];
-  enabled: boolean;
-  disabledReason: string | null;
-  failingSince: string | null;
-  createdAt: string;
-}
 
 export interface AttemptView { attemptedAt: string; statusCode: number | null; latencyMs: number; excerpt: string }
 
