@@ -23,6 +23,8 @@ interface Received { headers: IncomingHttpHeaders; raw: string; event: { id: str
 /** A real webhook endpoint on 127.0.0.1 that records what it is sent and answers `respond`'s status. */
 class Receiver {
   readonly received: Received[] = [];
+  /** TCP connections accepted: pooled deliveries reuse them. */
+  connections = 0;
   respond: (event: Received['event']) => { status: number; body?: string; delayMs?: number } = () => ({ status: 204 });
   private server!: Server;
   url = '';
@@ -39,6 +41,7 @@ class Receiver {
         setTimeout(() => response.writeHead(status, { 'content-type': 'text/plain' }).end(body), delayMs);
       });
     });
+    this.server.on('connection', () => { this.connections += 1; });
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hooks`;
     return this;
@@ -183,6 +186,21 @@ describe(`webhooks (${driver})`, () => {
     expect(delivery!.attempts).toEqual([expect.objectContaining({ statusCode: 204, excerpt: '' })]);
     expect(delivery!.attempts[0]!.latencyMs).toBeGreaterThanOrEqual(0);
     await call(server, token, 'DELETE', `/webhooks/${webhook.id}`);
+  });
+
+  it('keeps its connection to an endpoint open between deliveries instead of one per delivery', async () => {
+    const own = await new Receiver().start();
+    const { webhook } = await createWebhook(server, token, own.url, ['message.created']);
+    for (let i = 1; i <= 5; i++) {
+      const body = `Pooled ${i} ${randomUUID()}`;
+      await visitorSends(server, tenant, [body]);
+      await own.waitFor('message.created', 1, (r) => r.event.data.message.body === body);
+    }
+    expect(own.received).toHaveLength(5);
+    // One connection, or two should the pool have dropped an idle one: never one per delivery.
+    expect(own.connections).toBeLessThanOrEqual(2);
+    await call(server, token, 'DELETE', `/webhooks/${webhook.id}`);
+    await own.close();
   });
 
   it('delivers a private note as message.created with private: true', async () => {

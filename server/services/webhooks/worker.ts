@@ -3,10 +3,10 @@
 // is a lease: it pushes next_attempt_at past the attempt's timeout, so a delivery whose worker died
 // becomes due again by itself and another node takes it. Every state lives in the database: a
 // restart loses nothing pending.
-import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, lte, sql } from 'drizzle-orm';
 import { schema, type Db } from '../../../db/index.ts';
 import { backoffFor, retryDelayMs, type Backoff } from './backoff.ts';
-import { sendWebhook, type AttemptResult } from './sender.ts';
+import { KeepAliveAgents, sendWebhook, type AttemptResult } from './sender.ts';
 
 const { webhooks, webhookDeliveries: deliveries, webhookAttempts: attempts } = schema;
 
@@ -44,6 +44,8 @@ export class DeliveryWorker {
   private readonly backoff: Backoff;
   /** Long enough for an attempt and the writes after it; a claim older than this is up for grabs. */
   private readonly leaseMs: number;
+  /** Connections to endpoints are kept open between attempts (each was address-checked when made). */
+  private readonly agents = new KeepAliveAgents();
 
   constructor(private readonly db: Db, private readonly options: WorkerOptions) {
     this.backoff = backoffFor(options.retryForMs);
@@ -81,13 +83,57 @@ export class DeliveryWorker {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.running;
+    this.agents.destroy();
   }
 
+  /**
+   * Claims a batch, sends it concurrently, then records it with a fixed number of statements
+   * whatever its size: the targets in one query, every attempt in one INSERT, the successes in one
+   * UPDATE (and their webhooks' failure runs ended in one more). Failures, rarer, are settled one
+   * by one, since each decides its own backoff and maybe its webhook's disabling.
+   */
   private async drain(): Promise<void> {
     while (!this.stopped) {
       const claimed = await this.claim();
       if (claimed.length === 0) return;
-      await Promise.all(claimed.map((delivery) => this.attempt(delivery).catch(this.options.onError)));
+      const targets = await this.targetsOf(claimed);
+      const sent = await Promise.all(claimed.flatMap((delivery) => {
+        const target = targets.get(delivery.webhookId);
+        // Deleted meanwhile: its deliveries went with it.
+        if (!target) return [];
+        const attemptedAt = new Date();
+        return [sendWebhook({ ...target, eventId: delivery.eventId, eventType: delivery.eventType, payload: delivery.payload },
+          { timeoutMs: this.options.timeoutMs, allowPrivate: this.options.allowPrivate, agents: this.agents })
+          .then((result) => ({ delivery, result, attemptedAt }))];
+      }));
+      await this.record(sent).catch(this.options.onError);
+    }
+  }
+
+  private async targetsOf(claimed: Claimed[]): Promise<Map<string, { url: string; secret: string }>> {
+    const ids = [...new Set(claimed.map((delivery) => delivery.webhookId))];
+    const rows = await this.db.select({ id: webhooks.id, url: webhooks.url, secret: webhooks.secret }).from(webhooks)
+      .where(inArray(webhooks.id, ids));
+    return new Map(rows.map(({ id, ...target }) => [id, target]));
+  }
+
+  private async record(sent: { delivery: Claimed; result: AttemptResult; attemptedAt: Date }[]): Promise<void> {
+    if (sent.length === 0) return;
+    await this.db.insert(attempts).values(sent.map(({ delivery, result, attemptedAt }) => ({ deliveryId: delivery.id, attemptedAt, ...result })));
+    const succeeded = sent.filter(({ result }) => isSuccess(result));
+    if (succeeded.length > 0) {
+      // A success is final whoever held the lease: the receiver has the event.
+      await this.db.update(deliveries).set({ status: 'succeeded', completedAt: new Date() })
+        .where(and(inArray(deliveries.id, succeeded.map(({ delivery }) => delivery.id)), eq(deliveries.status, 'pending')));
+      const webhookIds = [...new Set(succeeded.map(({ delivery }) => delivery.webhookId))];
+      await this.db.update(webhooks).set({ failingSince: null })
+        .where(and(inArray(webhooks.id, webhookIds), isNotNull(webhooks.failingSince)));
+      for (const { result } of succeeded) this.options.onAttempt?.('succeeded', result.latencyMs / 1000);
+    }
+    for (const { delivery, result, attemptedAt } of sent) {
+      if (isSuccess(result)) continue;
+      const outcome = await this.settleFailure(delivery, attemptedAt);
+      this.options.onAttempt?.(outcome, result.latencyMs / 1000);
     }
   }
 
@@ -107,27 +153,9 @@ export class DeliveryWorker {
       });
   }
 
-  private async attempt(delivery: Claimed): Promise<void> {
-    const [webhook] = await this.db.select({ url: webhooks.url, secret: webhooks.secret }).from(webhooks).where(eq(webhooks.id, delivery.webhookId));
-    if (!webhook) return;
-    const attemptedAt = new Date();
-    const result = await sendWebhook({ ...webhook, eventId: delivery.eventId, eventType: delivery.eventType, payload: delivery.payload },
-      { timeoutMs: this.options.timeoutMs, allowPrivate: this.options.allowPrivate });
-    await this.db.insert(attempts).values({ deliveryId: delivery.id, attemptedAt, ...result });
-    const outcome = await this.settle(delivery, result, attemptedAt);
-    this.options.onAttempt?.(outcome, result.latencyMs / 1000);
-  }
-
-  /** Records what the attempt means for the delivery and its webhook. */
-  private async settle(delivery: Claimed, result: AttemptResult, attemptedAt: Date): Promise<AttemptOutcome> {
-    // Only while our lease holds: a claim that outlived it may have been taken over.
+  /** A failed attempt: retry later, or give up (and maybe disable its webhook). Only while our lease holds. */
+  private async settleFailure(delivery: Claimed, attemptedAt: Date): Promise<AttemptOutcome> {
     const ours = and(eq(deliveries.id, delivery.id), eq(deliveries.attempts, delivery.attempts), eq(deliveries.status, 'pending'));
-    const ok = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
-    if (ok) {
-      await this.db.update(deliveries).set({ status: 'succeeded', completedAt: new Date() }).where(ours);
-      await this.db.update(webhooks).set({ failingSince: null }).where(eq(webhooks.id, delivery.webhookId));
-      return 'succeeded';
-    }
     // One instant for both decisions, so a webhook is never disabled with this delivery still pending.
     const now = Date.now();
     const giveUp = now - delivery.createdAt.getTime() >= this.options.retryForMs;
@@ -173,6 +201,10 @@ export class DeliveryWorker {
       .where(eq(deliveries.status, 'pending'));
     return Number(row?.count ?? 0);
   }
+}
+
+function isSuccess(result: AttemptResult): boolean {
+  return result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
 }
 
 function describeDuration(ms: number): string {
