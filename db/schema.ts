@@ -201,7 +201,11 @@ export const cannedResponses = pgTable('canned_responses', {
   body: text('body').notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
-}, (t) => [index('canned_responses_account_idx').on(t.accountId)]);
+}, (t) => [
+  index('canned_responses_account_idx').on(t.accountId),
+  // One reply per shortcut for the account-wide set and for each site, even when two admins save at once.
+  uniqueIndex('canned_responses_shortcut').on(t.accountId, sql`coalesce(${t.siteId}, '00000000-0000-0000-0000-000000000000'::uuid)`, t.shortcut),
+]);
 
 export const webhooks = pgTable('webhooks', {
   id: uuid('id').primaryKey().defaultRandom(),

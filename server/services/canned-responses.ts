@@ -4,6 +4,7 @@
 import { and, asc, eq, isNull, ne, or, type SQL } from 'drizzle-orm';
 import { schema, type Db } from '../../db/index.ts';
 import type { CannedResponseView } from '../../protocol/index.ts';
+import { pgErrorKind } from '../../db/errors.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { Caller } from './access.ts';
 import { isUuid } from './ids.ts';
@@ -46,7 +47,7 @@ export class CannedResponses {
     await this.checkShortcutFree(caller, shortcut, siteId, null);
     const [row] = await this.db.insert(cannedResponses).values({
       accountId: caller.accountId, siteId, shortcut, body: input.body.trim(),
-    }).returning();
+    }).returning().catch(sameShortcut(shortcut));
     return toView(row!);
   }
 
@@ -58,7 +59,8 @@ export class CannedResponses {
     if (shortcut !== current.shortcut || siteId !== current.siteId) await this.checkShortcutFree(caller, shortcut, siteId, current.id);
     const [row] = await this.db.update(cannedResponses).set({
       shortcut, siteId, ...(change.body !== undefined ? { body: change.body.trim() } : {}), updatedAt: new Date(),
-    }).where(and(eq(cannedResponses.id, current.id), eq(cannedResponses.accountId, caller.accountId))).returning();
+    }).where(and(eq(cannedResponses.id, current.id), eq(cannedResponses.accountId, caller.accountId))).returning()
+      .catch(sameShortcut(shortcut));
     if (!row) throw notFound(CANNED_NOT_FOUND);
     return toView(row);
   }
@@ -90,8 +92,8 @@ export class CannedResponses {
   }
 
   /**
-   * No other reply of the account and site has the shortcut. A check before writing: the table has
-   * no unique index on it (db/schema.ts), so two simultaneous creations could both pass.
+   * No other reply of the account and site has the shortcut: a check before writing, for a clear
+   * message; the unique index (db/schema.ts) settles two saves at the same instant (sameShortcut).
    */
   private async checkShortcutFree(caller: Caller, shortcut: string, siteId: string | null, exceptId: string | null): Promise<void> {
     const [taken] = await this.db.select({ id: cannedResponses.id }).from(cannedResponses).where(and(
@@ -102,4 +104,12 @@ export class CannedResponses {
     ));
     if (taken) throw new AppError('CONFLICT', `The shortcut "${shortcut}" is already used${siteId ? ' on this site' : ' account-wide'}`);
   }
+}
+
+/** A save that lost the race for a shortcut to another one: the same answer as the check's. */
+function sameShortcut(shortcut: string) {
+  return (error: unknown): never => {
+    if (pgErrorKind(error) === 'unique_violation') throw new AppError('CONFLICT', `The shortcut "${shortcut}" is already used`);
+    throw error;
+  };
 }

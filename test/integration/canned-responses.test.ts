@@ -62,6 +62,13 @@ describe(`canned responses (${driver})`, () => {
     expect({ status: clash.status, code: clash.body.code }).toEqual({ status: 409, code: 'CONFLICT' });
   });
 
+  it('keeps one reply per shortcut when several admins save the same one at the same instant', async () => {
+    const saves = await Promise.all(Array.from({ length: 6 }, (_, i) =>
+      call('POST', '/canned-responses', { shortcut: 'race', body: `Answer ${i}` })));
+    expect(saves.map((save) => save.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
+    expect(saves.every((save) => save.status === 201 || (save.body as { code: string }).code === 'CONFLICT')).toBe(true);
+  });
+
   it('changes and deletes a reply', async () => {
     const created = await call<One>('POST', '/canned-responses', { shortcut: 'thanks', body: 'Thank you!' });
     const changed = await call<One>('PATCH', `/canned-responses/${created.body.cannedResponse.id}`, { body: 'Thanks a lot!', siteId: tenant.site.id });
