@@ -40,13 +40,14 @@ export function relayToClients(events: DomainEvents, hub: Publisher): void {
 }
 
 /**
- * A deactivated agent's tokens already fail; their open consoles, on whichever node holds them, are
- * closed now with AUTH_INVALID (4001), which tells the console its token is no good.
+ * A deactivated agent's tokens already fail, and so do the older tokens of one whose password
+ * changed; their open consoles, on whichever node holds them, are closed now with AUTH_INVALID
+ * (4001), which tells the console its token is no good.
  */
 export function disconnectRevokedSessions(events: DomainEvents, hub: Disconnector): void {
-  events.on('agent.deactivated', ({ agentId }) => {
-    hub.disconnect(channels.agent(agentId), 'AUTH_INVALID');
-  });
+  const signOut = ({ agentId }: { agentId: string }) => hub.disconnect(channels.agent(agentId), 'AUTH_INVALID');
+  events.on('agent.deactivated', signOut);
+  events.on('agent.password_changed', signOut);
   // An erased visitor's open tabs hold nothing any more: they close, and a widget that comes back
   // starts afresh as a new visitor (its token names a visitor that no longer exists).
   events.on('visitor.erased', ({ visitorId }) => {

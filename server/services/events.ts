@@ -35,6 +35,8 @@ export interface DomainEventMap {
   'visitor.erased': { accountId: string; siteId: string; visitorId: string; conversationIds: string[]; messages: number };
   /** An agent was deactivated: their tokens already fail; their open sockets must close now, on every node. */
   'agent.deactivated': { accountId: string; agentId: string };
+  /** An agent's password was changed or reset: their older tokens already fail; their open sockets close too. */
+  'agent.password_changed': { accountId: string; agentId: string };
   /** Relayed, never stored. */
   typing: { accountId: string; siteId: string; visitorId: string; conversationId: string; author: Person; typing: boolean };
   /** An agent's availability as colleagues see it changed. */

@@ -158,6 +158,9 @@ export class Team {
       .set({ passwordHash: await hashPassword(password), tokensValidAfter: new Date() })
       .where(eq(agents.id, agentId)).returning();
     if (!row) throw notFound('Agent not found');
+    // Signed out everywhere: the consoles still open on the old password close (the changer's own
+    // included; its answer carries the token to sign in with again).
+    this.deps.events.emit('agent.password_changed', { accountId: row.accountId, agentId: row.id });
     return row;
   }
 

@@ -284,12 +284,15 @@ describe(`the team over the REST API (${driver})`, () => {
     expect(renamed.body.agent).toMatchObject({ id: agent.id, name: 'Chang Er' });
   });
 
-  it('lets an owner reset someone\'s password, which stops the tokens they hold', async () => {
+  it('lets an owner reset someone\'s password, which stops the tokens they hold and closes their consoles', async () => {
     const agent = await addAgent(server.database, tenant.accountId, 'forgetful@example.com', 'agent');
     const oldToken = await loginAgent(server, agent.email);
+    const console = await TestClient.connect(server, { token: oldToken });
+    await console.ready('agent');
     await nextSecond();
     const reset = await call('POST', `/agents/${agent.id}/password`, ownerToken, { password: 'set by the owner' });
     expect(reset).toMatchObject({ status: 200, body: { reset: true } });
+    expect((await console.closed).code).toBe(4001);
     expect(await get(`${server.url}/api/v1/me`, oldToken)).toMatchObject({ status: 401, body: { code: 'AUTH_INVALID' } });
     const login = await post<LoginResponse>(`${server.url}/api/v1/auth/login`, { email: agent.email, password: 'set by the owner' });
     expect(login.status).toBe(200);
