@@ -76,6 +76,7 @@ export interface Api {
   updateSite(siteId: string, change: SiteChange): Promise<SiteView>;
   invite(invitation: { email: string; name: string; role: AgentRole }): Promise<{ inviteUrl: string; emailed: boolean }>;
   deactivate(agentId: string): Promise<AgentView>;
+  updateAgent(agentId: string, change: { role?: AgentRole; capacity?: number | null }): Promise<AgentView>;
   apiTokens(): Promise<ApiTokenView[]>;
   /** `token` is shown in this answer only. */
   createApiToken(name: string, role: AgentRole): Promise<{ token: string; apiToken: ApiTokenView }>;
@@ -252,5 +253,8 @@ export function createApi(getToken: () => string | null, onUnauthorized: () => v
 
     deactivate: async (agentId) =>
       (await request<{ agent: AgentView }>(`/api/v1/agents/${encodeURIComponent(agentId)}`, { method: 'DELETE' })).agent,
+
+    updateAgent: async (agentId, change) =>
+      (await request<{ agent: AgentView }>(`/api/v1/agents/${encodeURIComponent(agentId)}`, { method: 'PATCH', body: change })).agent,
   };
 }

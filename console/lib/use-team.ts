@@ -1,4 +1,5 @@
-// The team for the settings screen: active agents, deactivating one, inviting a new one. Actions
+// The team for the settings screen: active agents, changing one's role or capacity, deactivating
+// one, inviting a new one. Actions
 // reject with the server's reason, for the caller to show where the agent clicked.
 import type { AgentRole, AgentView } from '../../protocol/index.ts';
 import type { Api } from './api.ts';
@@ -12,6 +13,7 @@ export interface Invitation {
 
 export interface Team extends Resource<AgentView[]> {
   deactivate(agentId: string): Promise<void>;
+  update(agentId: string, change: { role?: AgentRole; capacity?: number | null }): Promise<void>;
   invite(invitation: Invitation): Promise<{ inviteUrl: string; emailed: boolean }>;
 }
 
@@ -22,6 +24,10 @@ export function useTeam(api: Api): Team {
     deactivate: async (agentId) => {
       await api.deactivate(agentId);
       team.change((agents) => agents.filter((a) => a.id !== agentId));
+    },
+    update: async (agentId, change) => {
+      const updated = await api.updateAgent(agentId, change);
+      team.change((agents) => agents.map((a) => (a.id === agentId ? { ...a, ...updated, availability: a.availability } : a)));
     },
     invite: (invitation) => api.invite(invitation),
   };

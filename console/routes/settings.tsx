@@ -42,7 +42,7 @@ function ManageSettings({ api, me }: { api: Api; me: AgentView }) {
         <SiteSettings key={site.id} site={site} onUpdate={(change) => sites.update(site.id, change)} />
       ))}
       <LoadState error={team.error} loading={!team.value} onRetry={team.reload} what="the team" />
-      {team.value && <TeamSettings agents={team.value} me={me} onDeactivate={team.deactivate} onInvite={team.invite} />}
+      {team.value && <TeamSettings agents={team.value} me={me} onDeactivate={team.deactivate} onUpdate={team.update} onInvite={team.invite} />}
       <h3 class="settings-heading">Integrations</h3>
       <LoadState error={tokens.error} loading={!tokens.value} onRetry={tokens.reload} what="API tokens" />
       {tokens.value && <ApiTokens tokens={tokens} />}

@@ -12,18 +12,19 @@ interface TeamSettingsProps {
   agents: readonly AgentView[];
   me: AgentView;
   onDeactivate(agentId: string): Promise<void>;
+  onUpdate(agentId: string, change: { role?: AgentRole; capacity?: number | null }): Promise<void>;
   onInvite(invitation: Invitation): Promise<{ inviteUrl: string; emailed: boolean }>;
 }
 
 export const ROLE_LABELS: Record<AgentRole, string> = { owner: 'Owner', admin: 'Admin', agent: 'Agent' };
 
-export function TeamSettings({ agents, me, onDeactivate, onInvite }: TeamSettingsProps) {
+export function TeamSettings({ agents, me, onDeactivate, onUpdate, onInvite }: TeamSettingsProps) {
   return (
     <section class="settings-card" aria-labelledby="team-title">
       <h3 id="team-title">Team</h3>
       <ul class="settings-list" data-testid="team">
         {agents.map((agent) => (
-          <TeamMember key={agent.id} agent={agent} me={me} onDeactivate={onDeactivate} />
+          <TeamMember key={agent.id} agent={agent} me={me} onDeactivate={onDeactivate} onUpdate={onUpdate} />
         ))}
       </ul>
       <InviteForm me={me} onInvite={onInvite} />
@@ -31,9 +32,32 @@ export function TeamSettings({ agents, me, onDeactivate, onInvite }: TeamSetting
   );
 }
 
-function TeamMember({ agent, me, onDeactivate }: { agent: AgentView; me: AgentView; onDeactivate(id: string): Promise<void> }) {
+function TeamMember({ agent, me, onDeactivate, onUpdate }: {
+  agent: AgentView; me: AgentView; onDeactivate(id: string): Promise<void>; onUpdate: TeamSettingsProps['onUpdate'];
+}) {
   // Only an owner may touch an owner; nobody deactivates themselves from here.
-  const canDeactivate = agent.id !== me.id && (agent.role !== 'owner' || me.role === 'owner');
+  const canManage = agent.role !== 'owner' || me.role === 'owner';
+  const canDeactivate = agent.id !== me.id && canManage;
+  const [error, setError] = useState<string | null>(null);
+  const [capacity, setCapacity] = useState(agent.capacity == null ? '' : String(agent.capacity));
+  const save = async (change: { role?: AgentRole; capacity?: number | null }) => {
+    setError(null);
+    try {
+      await onUpdate(agent.id, change);
+    } catch (err) {
+      setError(messageOf(err));
+      setCapacity(agent.capacity == null ? '' : String(agent.capacity));
+    }
+  };
+  const saveCapacity = () => {
+    const wanted = capacity.trim() === '' ? null : Number(capacity);
+    if (wanted === (agent.capacity ?? null)) return;
+    if (wanted !== null && (!Number.isInteger(wanted) || wanted < 0)) {
+      setError('Capacity is a whole number of conversations, or empty for no limit');
+      return;
+    }
+    void save({ capacity: wanted });
+  };
   return (
     <li data-testid="team-member" data-agent-id={agent.id}>
       <span class="member">
@@ -42,7 +66,20 @@ function TeamMember({ agent, me, onDeactivate }: { agent: AgentView; me: AgentVi
         {agent.id === me.id && <span class="muted"> (you)</span>}
         <span class="muted member-email">{agent.email}</span>
       </span>
-      <span class="badge">{ROLE_LABELS[agent.role]}</span>
+      {canManage ? (
+        <select aria-label={`Role of ${agent.name}`} data-testid="member-role" value={agent.role}
+          onChange={(e) => void save({ role: e.currentTarget.value as AgentRole })}>
+          <option value="agent">Agent</option>
+          <option value="admin">Admin</option>
+          {me.role === 'owner' && <option value="owner">Owner</option>}
+        </select>
+      ) : <span class="badge">{ROLE_LABELS[agent.role]}</span>}
+      <label class="member-capacity" title="Most unresolved conversations routing gives them; empty for no limit">
+        <span class="muted">Capacity</span>
+        <input data-testid="member-capacity" inputMode="numeric" size={4} placeholder="∞" value={capacity} disabled={!canManage}
+          onInput={(e) => setCapacity(e.currentTarget.value)} onBlur={saveCapacity}
+          onKeyDown={(e) => { if (e.key === 'Enter') saveCapacity(); }} />
+      </label>
       {canDeactivate && (
         <ConfirmButton
           label="Deactivate"
@@ -52,6 +89,7 @@ function TeamMember({ agent, me, onDeactivate }: { agent: AgentView; me: AgentVi
           onConfirm={() => onDeactivate(agent.id)}
         />
       )}
+      {error && <p class="form-error" role="alert" data-testid="member-error">{error}</p>}
     </li>
   );
 }
