@@ -9,7 +9,8 @@ import { schema, type Db } from '../../../db/index.ts';
 import type { DomainEvents } from '../events.ts';
 import type { WebhookEventType } from './events.ts';
 
-interface Subscription { webhookId: string; events: ReadonlySet<string> }
+/** `since`: when the webhook was made (ms); events from before it are not its business. */
+interface Subscription { webhookId: string; events: ReadonlySet<string>; since: number }
 
 interface RecordedEvent { id: string; type: WebhookEventType; createdAt: Date; accountId: string; data: unknown }
 
@@ -85,7 +86,9 @@ export class WebhookRecorder {
     for (const event of batch) {
       let payload: string | undefined;
       for (const subscription of subscriptions.get(event.accountId) ?? []) {
-        if (!subscription.events.has(event.type)) continue;
+        // The snapshot is read at flush time, a few milliseconds after the event: a webhook made in
+        // between must not receive what happened before it existed.
+        if (!subscription.events.has(event.type) || event.createdAt.getTime() < subscription.since) continue;
         // Serialised once per event, whatever the number of webhooks that receive it.
         payload ??= JSON.stringify({ id: event.id, type: event.type, createdAt: event.createdAt.toISOString(), accountId: event.accountId, data: event.data });
         rows.push({ webhookId: subscription.webhookId, eventId: event.id, eventType: event.type, payload });
@@ -101,12 +104,14 @@ export class WebhookRecorder {
       const startedAt = Date.now();
       const generation = this.generation;
       try {
-        const rows = await this.db.select({ id: schema.webhooks.id, accountId: schema.webhooks.accountId, events: schema.webhooks.events })
+        const rows = await this.db.select({
+          id: schema.webhooks.id, accountId: schema.webhooks.accountId, events: schema.webhooks.events, createdAt: schema.webhooks.createdAt,
+        })
           .from(schema.webhooks).where(eq(schema.webhooks.enabled, true));
         const byAccount = new Map<string, Subscription[]>();
         for (const row of rows) {
           const list = byAccount.get(row.accountId) ?? [];
-          list.push({ webhookId: row.id, events: new Set(row.events) });
+          list.push({ webhookId: row.id, events: new Set(row.events), since: row.createdAt.getTime() });
           byAccount.set(row.accountId, list);
         }
         this.subscriptions = byAccount;
