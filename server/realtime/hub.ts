@@ -27,7 +27,7 @@ export const channels = {
   visitor: (visitorId: string) => `visitor:${visitorId}`,
   /** Every visitor of an account's sites: whether the team is online. */
   team: (accountId: string) => `team:${accountId}`,
-  /** One agent's connections: only to close them (deactivation), never frames. */
+  /** One agent's connections: only to close them (deactivation, a changed password), never frames. */
   agent: (agentId: string) => `agent:${agentId}`,
 };
 

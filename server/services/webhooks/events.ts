@@ -1,6 +1,10 @@
 // The events a webhook can subscribe to: the domain events a site owner's systems care about, under
 // their public names (`conversation.status` is `conversation.status_changed`; notes arrive as
 // `message.created` with `private: true`). `ping` is only ever sent by the test endpoint.
+import type { WebhookEventType } from '../../../protocol/index.ts';
+
+export type { WebhookEventType };
+
 export const WEBHOOK_EVENTS = [
   'conversation.created',
   'conversation.assigned',
@@ -8,6 +12,4 @@ export const WEBHOOK_EVENTS = [
   'message.created',
   'visitor.updated',
   'visitor.erased',
-] as const;
-
-export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
+] as const satisfies readonly WebhookEventType[];

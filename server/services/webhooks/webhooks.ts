@@ -8,7 +8,7 @@ import { schema, type Db } from '../../../db/index.ts';
 import type { Config } from '../../config.ts';
 import { AppError, notFound } from '../../errors.ts';
 import type { Caller } from '../access.ts';
-import type { WebhookView } from '../../../protocol/index.ts';
+import type { WebhookDeliveryView, WebhookView } from '../../../protocol/index.ts';
 import type { DomainEvents } from '../events.ts';
 import { isUuid } from '../ids.ts';
 import { DEFAULT_PAGE_SIZE, decodeCursor, pageOf, type Page } from '../pagination.ts';
@@ -25,22 +25,6 @@ const SUBSCRIPTIONS_TTL_MS = 5_000;
 /** Events recorded within this share one INSERT. */
 const RECORD_FLUSH_MS = 5;
 
-
-export interface AttemptView { attemptedAt: string; statusCode: number | null; latencyMs: number; excerpt: string }
-
-export interface DeliveryView {
-  id: string;
-  webhookId: string;
-  eventId: string;
-  eventType: string;
-  status: 'pending' | 'succeeded' | 'failed';
-  /** When the next attempt is due; null once the delivery succeeded or failed. */
-  nextAttemptAt: string | null;
-  createdAt: string;
-  completedAt: string | null;
-  attempts: AttemptView[];
-}
-
 function toWebhookView(row: schema.Webhook): WebhookView {
   return {
     id: row.id, url: row.url, events: row.events as WebhookEventType[], enabled: row.enabled,
@@ -48,7 +32,7 @@ function toWebhookView(row: schema.Webhook): WebhookView {
   };
 }
 
-function toDeliveryView(row: schema.WebhookDelivery, rowAttempts: schema.WebhookAttempt[]): DeliveryView {
+function toWebhookDeliveryView(row: schema.WebhookDelivery, rowAttempts: schema.WebhookAttempt[]): WebhookDeliveryView {
   return {
     id: row.id, webhookId: row.webhookId, eventId: row.eventId, eventType: row.eventType, status: row.status,
     nextAttemptAt: row.status === 'pending' ? row.nextAttemptAt.toISOString() : null,
@@ -157,36 +141,36 @@ export class Webhooks {
     this.recorder.invalidate();
   }
 
-  async deliveries(caller: Caller, id: string, page: { cursor?: string | undefined; limit?: number | undefined }): Promise<Page<DeliveryView>> {
+  async deliveries(caller: Caller, id: string, page: { cursor?: string | undefined; limit?: number | undefined }): Promise<Page<WebhookDeliveryView>> {
     await this.owned(caller, id);
     const limit = page.limit ?? DEFAULT_PAGE_SIZE;
     const rows = await this.db.select({ row: deliveries, key: sql<string>`${deliveries.createdAt}::text` }).from(deliveries)
       .where(and(eq(deliveries.webhookId, id), createdBefore(deliveries, page.cursor)))
       .orderBy(desc(deliveries.createdAt), desc(deliveries.id)).limit(limit + 1);
     const attemptsOf = await this.attemptsOf(rows.slice(0, limit).map(({ row }) => row.id));
-    return pageOf(rows, limit, ({ key, row }) => [key, row.id], ({ row }) => toDeliveryView(row, attemptsOf.get(row.id) ?? []));
+    return pageOf(rows, limit, ({ key, row }) => [key, row.id], ({ row }) => toWebhookDeliveryView(row, attemptsOf.get(row.id) ?? []));
   }
 
   /** A `ping` delivery, due now: shows whether the endpoint answers and verifies signatures. */
-  async test(caller: Caller, id: string): Promise<DeliveryView> {
+  async test(caller: Caller, id: string): Promise<WebhookDeliveryView> {
     await this.owned(caller, id);
     const eventId = randomUUID();
     const createdAt = new Date();
     const payload = JSON.stringify({ id: eventId, type: 'ping', createdAt: createdAt.toISOString(), accountId: caller.accountId, data: { webhookId: id } });
     const [row] = await this.db.insert(deliveries).values({ webhookId: id, eventId, eventType: 'ping', payload, createdAt }).returning();
     this.worker.wake();
-    return toDeliveryView(row!, []);
+    return toWebhookDeliveryView(row!, []);
   }
 
   /** Pending again and due now, whatever it was; its attempts so far stay in its history. */
-  async retry(caller: Caller, id: string, deliveryId: string): Promise<DeliveryView> {
+  async retry(caller: Caller, id: string, deliveryId: string): Promise<WebhookDeliveryView> {
     await this.owned(caller, id);
     if (!isUuid(deliveryId)) throw notFound('Delivery not found');
     const [row] = await this.db.update(deliveries).set({ status: 'pending', nextAttemptAt: sql`now()`, completedAt: null })
       .where(and(eq(deliveries.id, deliveryId), eq(deliveries.webhookId, id))).returning();
     if (!row) throw notFound('Delivery not found');
     this.worker.wake();
-    return toDeliveryView(row, (await this.attemptsOf([row.id])).get(row.id) ?? []);
+    return toWebhookDeliveryView(row, (await this.attemptsOf([row.id])).get(row.id) ?? []);
   }
 
   /** The webhook, if it is the caller's account's; NOT_FOUND alike for another's and for none. */
