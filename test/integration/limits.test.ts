@@ -113,12 +113,23 @@ describe(`limits: rate, liveness, slow readers (${driver})`, () => {
       tcp.pause();
       const agent = await TestClient.connect(roomy, { token: await loginAgent(roomy, tenant.owner.email) });
       await agent.ready('agent');
-      const body = 'x'.repeat(3900);
-      // Enough to overflow the loopback socket buffers and then the 16 KB limit.
-      for (let i = 0; i < 1000; i++) {
-        agent.send({ type: 'message.send', conversationId, clientId: randomUUID(), body });
-        await agent.next('ack');
+      // Three bytes a character in UTF-8: each message puts 11.7 KB on the wire, not 3.9.
+      const body = '€'.repeat(3900);
+      const visitorsOnNode = async () => {
+        const text = (await roomy.app.inject({ method: 'GET', url: '/metrics' })).body;
+        return Number(/parley_websocket_connections\{role="visitor"\} (\d+)/.exec(text)?.[1]);
+      };
+      expect(await visitorsOnNode()).toBe(1);
+      // Write in windows of 50 (one group commit each, not 50 round trips) until the node has
+      // dropped the reader: the loopback buffers fill first, then the 16 KB limit. The bound is
+      // far beyond what loopback holds (a few MB), so a node that never drops the reader fails.
+      let sent = 0;
+      while (sent < 3000 && await visitorsOnNode() > 0) {
+        for (let i = 0; i < 50; i++) agent.send({ type: 'message.send', conversationId, clientId: randomUUID(), body });
+        for (let i = 0; i < 50; i++) await agent.next('ack');
+        sent += 50;
       }
+      expect(await visitorsOnNode()).toBe(0);
       // The close frame reaches the client once it reads again.
       tcp.resume();
       expect((await slow.closed).code).toBe(errorCatalog.SLOW_CONSUMER.close);
@@ -126,5 +137,5 @@ describe(`limits: rate, liveness, slow readers (${driver})`, () => {
     } finally {
       await roomy.close();
     }
-  });
+  }, 60_000); // a loaded CI machine commits a few hundred large messages slowly
 });
