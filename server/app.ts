@@ -47,9 +47,14 @@ declare module 'fastify' {
 
 export interface AppDeps {
   db: Db;
-  /** Defaults to the in-memory broker (one node). */
+  /**
+   * Several nodes: the broker and presence live in Redis, under this key prefix (default
+   * `parley:`). Without it, both stay in this process (one node).
+   */
+  redis?: { url: string; prefix?: string };
+  /** Replaces the broker (tests); defaults to Redis's with `redis`, else the in-memory one. */
   broker?: Broker;
-  /** Defaults to presence in memory (one node). */
+  /** Replaces presence (tests); defaults to Redis's with `redis`, else presence in memory. */
   presence?: Presence;
   distDir?: string;
   /** Where log lines go instead of stdout (tests read them). */
@@ -83,7 +88,20 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const routeTable: RouteOptions[] = [];
   app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => { routeTable.push(route); });
-  const broker: Broker = deps.broker ?? new MemoryBroker();
+  let { broker: sharedBroker, presence } = deps;
+  if (deps.redis) {
+    const { url, prefix } = deps.redis;
+    const [{ RedisBroker }, { RedisPresence }] = await Promise.all([
+      import('./realtime/redis.ts'), import('./services/presence-redis.ts'),
+    ]);
+    sharedBroker ??= new RedisBroker(url, prefix);
+    presence ??= new RedisPresence(url, {
+      ...(prefix ? { prefix } : {}),
+      ttlMs: config.presenceTtlMs,
+      onError: (error) => app.log.warn({ err: error }, 'presence: Redis is not answering; serving from this node\'s own connections'),
+    });
+  }
+  const broker: Broker = sharedBroker ?? new MemoryBroker();
   const hub = new Hub(broker);
   const secret = await loadSecret(deps.db, config.secret);
   const events = new DomainEvents((error, type) => app.log.error({ err: error, event: type }, 'event listener failed'));
@@ -93,7 +111,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const services = createServices({
     db: deps.db,
     events,
-    ...(deps.presence ? { presence: deps.presence } : {}),
+    ...(presence ? { presence } : {}),
     secret,
     config,
     onError: (error) => app.log.error({ err: error }, 'background task failed'),

@@ -19,6 +19,11 @@ export interface Config {
   maxMessageLength: number;
   maxFrameBytes: number;
   authTimeoutMs: number;
+  /**
+   * With Redis, how long a console connection counts without its node refreshing it (every third
+   * of this): a node that dies takes its agents offline after at most this plus a third.
+   */
+  presenceTtlMs: number;
   /** Server → client WebSocket pings; a peer that misses two is dropped. */
   heartbeatMs: number;
   /** Per-connection token bucket over every frame: sustained rate and burst. */
@@ -103,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxFrameBytes: intFrom(env, 'MAX_FRAME_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
     authTimeoutMs: intFrom(env, 'AUTH_TIMEOUT_MS', 10_000, 100),
     heartbeatMs: intFrom(env, 'HEARTBEAT_MS', 25_000, 100),
+    presenceTtlMs: intFrom(env, 'PRESENCE_TTL_MS', 15_000, 300),
     rateLimitPerSecond: intFrom(env, 'RATE_LIMIT_PER_SECOND', 10, 1),
     rateLimitBurst: intFrom(env, 'RATE_LIMIT_BURST', 30, 1),
     visitorMessageRateLimitPerSecond: intFrom(env, 'VISITOR_MESSAGE_RATE_LIMIT_PER_SECOND', 5, 1),

@@ -19,12 +19,7 @@ async function main(): Promise<void> {
   });
   await ensureBundles();
 
-  let broker;
-  if (config.redisUrl) {
-    const { RedisBroker } = await import('./realtime/redis.ts');
-    broker = new RedisBroker(config.redisUrl);
-  }
-  const app = await buildApp(config, { db: database.db, ...(broker ? { broker } : {}) });
+  const app = await buildApp(config, { db: database.db, ...(config.redisUrl ? { redis: { url: config.redisUrl } } : {}) });
   await app.listen({ host: config.host, port: config.port });
   const example = exampleUrl === null ? null : await buildExampleServer({ serverUrl: config.publicUrl, siteKey: first.siteKey });
   await example?.listen({ host: config.host, port: config.examplePort ?? 0 });

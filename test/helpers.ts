@@ -12,7 +12,7 @@ import { testConfig, type Config } from '../server/config.ts';
 import { hashPassword } from '../server/services/passwords.ts';
 import { newSiteKey, DEFAULT_WIDGET_SETTINGS } from '../server/services/bootstrap.ts';
 import { PROTOCOL, WS_PATH, type ServerFrame, type ClientFrame } from '../protocol/index.ts';
-import type { Broker } from '../server/realtime/broker.ts';
+import type { Presence } from '../server/services/presence.ts';
 
 export const driver = process.env.PARLEY_TEST_DB === 'postgres' ? 'postgres' : 'pglite';
 export const useRedis = driver === 'postgres' && Boolean(process.env.REDIS_URL);
@@ -82,17 +82,18 @@ export interface TestServer {
 export async function startServer(options: {
   config?: Partial<Config>; database?: Database; port?: number;
   logStream?: AppDeps['logStream'];
+  /** With Redis: nodes given the same prefix share the bus and presence, as one cluster. */
+  redisPrefix?: string;
+  /** Without Redis: nodes in one process given the same presence agree on who is online. */
+  presence?: Presence;
   /** Called before listening: a test's extra routes or hooks. */
   setup?: (app: FastifyInstance) => void;
 } = {}): Promise<TestServer> {
   const database = options.database ?? await createTestDatabase();
-  let broker: Broker | undefined;
-  if (useRedis) {
-    const { RedisBroker } = await import('../server/realtime/redis.ts');
-    broker = new RedisBroker(process.env.REDIS_URL!, `parley-test-${randomBytes(4).toString('hex')}:`);
-  }
+  const redis = useRedis ? { url: process.env.REDIS_URL!, prefix: options.redisPrefix ?? `parley-test-${randomBytes(4).toString('hex')}:` } : undefined;
   const app = await buildApp(testConfig(options.config), {
-    db: database.db, ...(broker ? { broker } : {}), ...(options.logStream ? { logStream: options.logStream } : {}),
+    db: database.db, ...(redis ? { redis } : {}), ...(options.logStream ? { logStream: options.logStream } : {}),
+    ...(options.presence && !redis ? { presence: options.presence } : {}),
   });
   options.setup?.(app);
   await app.listen({ host: '127.0.0.1', port: options.port ?? 0 });

@@ -10,7 +10,11 @@ export class Availability {
     private readonly routing: Routing,
     private readonly events: DomainEvents,
     private readonly onError: (error: unknown) => void,
-  ) {}
+  ) {
+    // A dead node's agents expiring, or this node's written back after Redis returned: the same
+    // announcements as a console closing or opening.
+    presence.onChange((change) => void this.apply(change).catch(onError));
+  }
 
   /** A console connection opened; `connectionId` names it until disconnected(). */
   async connected(agentId: string, accountId: string, connectionId: string): Promise<void> {

@@ -51,6 +51,9 @@ export class MemoryPresence implements Presence {
     return this.update(agentId, agent, () => { agent.chosen = chosen; });
   }
 
+  /** Nothing here changes unasked: connections end only when their node says so. */
+  onChange(): void {}
+
   async close(): Promise<void> {
     this.agents.clear();
     this.onlineByAccount.clear();

@@ -19,6 +19,9 @@ export interface PresenceChange {
   teamOnline?: boolean;
 }
 
+/** Told of changes nobody asked for: a dead node's connections expiring, a node's writes after Redis returned. */
+export type PresenceListener = (change: PresenceChange) => void;
+
 export interface Presence {
   /** A console connection of the agent opened. `connectionId` is unique across nodes. */
   connect(agentId: string, accountId: string, connectionId: string): Promise<PresenceChange | null>;
@@ -32,5 +35,7 @@ export interface Presence {
   /** The agents of the account who are online (not away), in no particular order. */
   onlineAgents(accountId: string): Promise<string[]>;
   teamOnline(accountId: string): Promise<boolean>;
+  /** Changes that no call returned (presence-redis.ts); presence held in one process has none. */
+  onChange(listener: PresenceListener): void;
   close(): Promise<void>;
 }

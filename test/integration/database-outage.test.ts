@@ -1,41 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { eq } from 'drizzle-orm';
 import { openDb, schema, type Database } from '../../db/index.ts';
+import { TcpProxy } from '../tcp-proxy.ts';
 import { TestClient, createTestDatabase, createTenant, driver, startServer, visitorSession, type TestServer } from '../helpers.ts';
 
 const ORIGIN = 'http://shop.test';
-
-/** A TCP hop in front of PostgreSQL that the test can cut and restore: the database "goes away". */
-class CuttableProxy {
-  private server: net.Server | undefined;
-  private readonly sockets = new Set<net.Socket>();
-  port = 0;
-
-  constructor(private readonly target: { host: string; port: number }) {}
-
-  async open(): Promise<void> {
-    this.server = net.createServer((client) => {
-      const upstream = net.connect(this.target);
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-        socket.on('error', () => { client.destroy(); upstream.destroy(); });
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
-  }
-
-  async cut(): Promise<void> {
-    const closed = new Promise((resolve) => this.server?.close(resolve));
-    for (const socket of this.sockets) socket.destroy();
-    await closed;
-  }
-}
 
 // PGlite runs inside the server process: it cannot become unreachable while the process lives.
 const outageTestable = driver === 'postgres';
@@ -43,15 +13,14 @@ if (!outageTestable) console.log('database-outage: skipped on PGlite (in-process
 
 describe.skipIf(!outageTestable)(`database outage (${driver})`, () => {
   let direct: Database & { url?: string };
-  let proxy: CuttableProxy;
+  let proxy: TcpProxy; // the database "goes away" when it is cut
   let proxied: Database;
   let server: TestServer;
 
   beforeAll(async () => {
     direct = await createTestDatabase();
     const url = new URL(direct.url!);
-    proxy = new CuttableProxy({ host: url.hostname, port: Number(url.port || 5432) });
-    await proxy.open();
+    proxy = await TcpProxy.start({ host: url.hostname, port: Number(url.port || 5432) });
     url.host = `127.0.0.1:${proxy.port}`;
     proxied = await openDb({ url: url.toString(), maxConnections: 2 });
     server = await startServer({ database: proxied });
@@ -59,7 +28,7 @@ describe.skipIf(!outageTestable)(`database outage (${driver})`, () => {
   afterAll(async () => {
     await server?.close();
     await proxied?.close().catch(() => {});
-    await proxy?.cut();
+    await proxy?.close();
     await direct?.close();
   });
 
@@ -71,7 +40,7 @@ describe.skipIf(!outageTestable)(`database outage (${driver})`, () => {
     visitor.send({ type: 'message.send', clientId: randomUUID(), body: 'before' });
     const { conversationId } = await visitor.next('ack');
 
-    await proxy.cut();
+    proxy.cut();
     const clientId = randomUUID();
     visitor.send({ type: 'message.send', clientId, body: 'during the outage' });
     const error = await visitor.next('error');
@@ -80,7 +49,7 @@ describe.skipIf(!outageTestable)(`database outage (${driver})`, () => {
     const stored = await direct.db.select().from(schema.messages).where(eq(schema.messages.conversationId, conversationId));
     expect(stored.map((m) => m.body)).toEqual(['before']);
 
-    await proxy.open();
+    proxy.restore();
     visitor.send({ type: 'message.send', clientId, body: 'during the outage' });
     const ack = await visitor.next('ack', undefined, 20_000);
     expect(ack).toMatchObject({ clientId, seq: 2, conversationId });

@@ -1,12 +1,27 @@
 // Presence as the services rely on it, whatever holds it. Each implementation of the Presence
 // interface runs the same cases: a shared (Redis) one joins the list below.
-import { describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { Presence } from '../../server/services/presence.ts';
 import { MemoryPresence } from '../../server/services/presence-memory.ts';
+import { RedisPresence } from '../../server/services/presence-redis.ts';
+
+const opened: Presence[] = [];
+afterAll(() => Promise.all(opened.map((presence) => presence.close())));
 
 const implementations: [string, () => Presence][] = [
   ['memory', () => new MemoryPresence()],
 ];
+if (process.env.REDIS_URL) {
+  // Each case on its own keys of the machine's Redis.
+  implementations.push(['redis', () => {
+    const presence = new RedisPresence(process.env.REDIS_URL!, { prefix: `parley-test-${randomBytes(4).toString('hex')}:`, ttlMs: 60_000 });
+    opened.push(presence);
+    return presence;
+  }]);
+} else {
+  console.log('presence (redis) not run: REDIS_URL is not set');
+}
 
 describe.each(implementations)('presence (%s)', (_name, create) => {
   it('is online while a connection is open and offline when the last one closes', async () => {
