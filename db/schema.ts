@@ -77,6 +77,8 @@ export const agents = pgTable('agents', {
   deactivatedAt: timestamp('deactivated_at', { withTimezone: true }),
   /** Tokens issued before this are refused (password changed or reset). */
   tokensValidAfter: timestamp('tokens_valid_after', { withTimezone: true }),
+  /** When routing last gave them a conversation: between equally loaded agents, the longest wait goes first. */
+  lastRoutedAt: timestamp('last_routed_at', { withTimezone: true }),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [index('agents_account_idx').on(t.accountId)]);
 

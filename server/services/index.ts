@@ -76,6 +76,7 @@ export function createServices(deps: {
   const apiTokens = new ApiTokens(db);
   const conversations = new Conversations(db, events);
   const routing = new Routing(db, presence, conversations);
+  routing.listen(events, deps.onError);
   const notes = new Notes(db, events, conversations, config.maxMessageLength);
   const messages = new Messages(db, events, routing, conversations, config.maxMessageLength,
     new MessageStore(db, {}, deps.onMessagesCommitted), notes);

@@ -1,8 +1,9 @@
-// Which agent routing picks (chooseAgent): a pure function of the online agents' loads and capacities.
+// Which agent routing picks (chooseAgent): a pure function of the online agents' loads, capacities and waits.
 import { describe, expect, it } from 'vitest';
 import { chooseAgent, type Candidate } from '../../server/services/routing.ts';
 
-const agent = (id: string, load: number, capacity: number | null = null): Candidate => ({ id, load, capacity });
+const agent = (id: string, load: number, capacity: number | null = null, lastRoutedAt: Date | null = null): Candidate =>
+  ({ id, load, capacity, lastRoutedAt });
 
 describe('routing choice', () => {
   it('picks the agent with the fewest unresolved conversations', () => {
@@ -19,11 +20,12 @@ describe('routing choice', () => {
     expect(chooseAgent([])).toBeNull();
   });
 
-  it('breaks ties between the least loaded at random, never choosing a busier agent', () => {
-    const tied = [agent('a', 1), agent('b', 1), agent('busy', 4)];
-    expect(chooseAgent(tied, () => 0)).toBe('a');
-    expect(chooseAgent(tied, () => 0.99)).toBe('b');
-    const picks = new Set(Array.from({ length: 200 }, () => chooseAgent(tied)));
-    expect(picks).toEqual(new Set(['a', 'b']));
+  it('gives a tie to whoever has waited longest since routing last gave them one, never to a busier agent', () => {
+    const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 10, minute));
+    expect(chooseAgent([agent('recent', 1, null, at(30)), agent('waited', 1, null, at(5)), agent('busy', 4, null, null)])).toBe('waited');
+    // Never routed to counts as the longest wait.
+    expect(chooseAgent([agent('recent', 1, null, at(30)), agent('never', 1, null, null)])).toBe('never');
+    // The same answer on every node: equal waits go by id.
+    expect(chooseAgent([agent('b', 0), agent('a', 0)])).toBe('a');
   });
 });

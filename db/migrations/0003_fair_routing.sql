@@ -1,0 +1,1 @@
+ALTER TABLE "agents" ADD COLUMN "last_routed_at" timestamp with time zone;
