@@ -26,7 +26,7 @@ export interface OpenDbOptions {
 
 const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
 
-// Any fixed number shared by every node: serialises migrations when several start at once.
+// Any fixed number shared by every node (server/services/bootstrap.ts holds the first start's).
 const MIGRATION_LOCK = 727_274_001;
 
 export async function openDb(options: OpenDbOptions = {}): Promise<Database> {
@@ -55,20 +55,31 @@ async function openPostgres(url: string, max: number): Promise<Database> {
   const { migrate } = await import('drizzle-orm/postgres-js/migrator');
   const client = postgres(url, { max, onnotice: () => {} });
   const db = drizzle({ client, schema });
-  // Session-level advisory lock on one reserved connection, so concurrent nodes migrate one at a time.
-  const lockConn = await client.reserve();
-  try {
-    await lockConn`select pg_advisory_lock(${MIGRATION_LOCK})`;
-    await migrate(db, { migrationsFolder });
-    await lockConn`select pg_advisory_unlock(${MIGRATION_LOCK})`;
-  } finally {
-    lockConn.release();
-  }
+  await holdingAdvisoryLock(url, MIGRATION_LOCK, () => migrate(db, { migrationsFolder }));
   return {
     db: db as unknown as Db,
     driver: 'postgres',
     close: () => client.end({ timeout: 5 }),
   };
+}
+
+/**
+ * Nodes started together on a fresh database (a deploy, `examples/cluster/`) would otherwise all
+ * migrate at once: drizzle creates its bookkeeping schema before its transaction and each node
+ * would apply every migration, so all but one fail on "already exists" and exit. A session-level
+ * advisory lock makes them take turns; the next one finds the migrations recorded and applies
+ * none. The lock lives on a connection of its own, so the pool's size cannot starve the work, and
+ * closing that connection releases it even when a migration fails. (PGlite is one process: no lock.)
+ */
+async function holdingAdvisoryLock(url: string, key: number, work: () => Promise<void>): Promise<void> {
+  const { default: postgres } = await import('postgres');
+  const lockConnection = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    await lockConnection`select pg_advisory_lock(${key})`;
+    await work();
+  } finally {
+    await lockConnection.end({ timeout: 5 });
+  }
 }
 
 /** Rows of a statement run with new parameters each time, as the driver parses them. */
