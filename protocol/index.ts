@@ -162,6 +162,12 @@ export interface PresenceFrame { type: 'presence'; agentId: string; availability
 export interface TeamFrame { type: 'team'; online: boolean }
 export interface MessagesFrame { type: 'messages'; conversationId: string; messages: MessageView[]; hasMore: boolean }
 export interface PongFrame { type: 'pong' }
+/**
+ * Live frames meant for this client may have been lost between server nodes (the bus between them
+ * was down): catch up as after a reconnect — sync each conversation shown from its highest
+ * contiguous seq, and reload what else is shown (lists, colleagues' presence).
+ */
+export interface ResyncFrame { type: 'resync' }
 export interface ErrorFrame {
   type: 'error';
   code: ErrorCode;
@@ -184,6 +190,7 @@ export type ServerFrame =
   | TeamFrame
   | MessagesFrame
   | PongFrame
+  | ResyncFrame
   | ErrorFrame;
 
 // ---- errors ----------------------------------------------------------------------------------

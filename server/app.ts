@@ -94,7 +94,13 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     const [{ RedisBroker }, { RedisPresence }] = await Promise.all([
       import('./realtime/redis.ts'), import('./services/presence-redis.ts'),
     ]);
-    sharedBroker ??= new RedisBroker(url, prefix);
+    sharedBroker ??= new RedisBroker(url, prefix, {
+      probeMs: config.busProbeMs,
+      health: {
+        onFault: () => app.log.warn('bus: Redis is not carrying frames between nodes; clients will catch up when it does'),
+        onRecovered: (faultyForMs) => app.log.warn({ faultyForMs }, 'bus: Redis carries frames again; every node\'s clients are told to catch up'),
+      },
+    });
     presence ??= new RedisPresence(url, {
       ...(prefix ? { prefix } : {}),
       ttlMs: config.presenceTtlMs,

@@ -24,6 +24,11 @@ export interface Config {
    * of this): a node that dies takes its agents offline after at most this plus a third.
    */
   presenceTtlMs: number;
+  /**
+   * With Redis, each node sends itself a probe through it this often; one missing for two intervals
+   * means frames may be lost, and when probes return every client is told to catch up.
+   */
+  busProbeMs: number;
   /** Server → client WebSocket pings; a peer that misses two is dropped. */
   heartbeatMs: number;
   /** Per-connection token bucket over every frame: sustained rate and burst. */
@@ -109,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authTimeoutMs: intFrom(env, 'AUTH_TIMEOUT_MS', 10_000, 100),
     heartbeatMs: intFrom(env, 'HEARTBEAT_MS', 25_000, 100),
     presenceTtlMs: intFrom(env, 'PRESENCE_TTL_MS', 15_000, 300),
+    busProbeMs: intFrom(env, 'BUS_PROBE_MS', 1000, 50),
     rateLimitPerSecond: intFrom(env, 'RATE_LIMIT_PER_SECOND', 10, 1),
     rateLimitBurst: intFrom(env, 'RATE_LIMIT_BURST', 30, 1),
     visitorMessageRateLimitPerSecond: intFrom(env, 'VISITOR_MESSAGE_RATE_LIMIT_PER_SECOND', 5, 1),

@@ -84,13 +84,15 @@ export async function startServer(options: {
   logStream?: AppDeps['logStream'];
   /** With Redis: nodes given the same prefix share the bus and presence, as one cluster. */
   redisPrefix?: string;
+  /** With Redis: reach it here instead of REDIS_URL (a test's proxy that can cut it off). */
+  redisUrl?: string;
   /** Without Redis: nodes in one process given the same presence agree on who is online. */
   presence?: Presence;
   /** Called before listening: a test's extra routes or hooks. */
   setup?: (app: FastifyInstance) => void;
 } = {}): Promise<TestServer> {
   const database = options.database ?? await createTestDatabase();
-  const redis = useRedis ? { url: process.env.REDIS_URL!, prefix: options.redisPrefix ?? `parley-test-${randomBytes(4).toString('hex')}:` } : undefined;
+  const redis = useRedis ? { url: options.redisUrl ?? process.env.REDIS_URL!, prefix: options.redisPrefix ?? `parley-test-${randomBytes(4).toString('hex')}:` } : undefined;
   const app = await buildApp(testConfig(options.config), {
     db: database.db, ...(redis ? { redis } : {}), ...(options.logStream ? { logStream: options.logStream } : {}),
     ...(options.presence && !redis ? { presence: options.presence } : {}),

@@ -298,6 +298,10 @@ export class Chat {
       case 'team':
         this.update({ teamOnline: frame.online });
         break;
+      case 'resync':
+        // Live frames may have been lost between server nodes: fetch whatever came after what we hold.
+        this.log?.resume();
+        break;
     }
   }
 

@@ -110,6 +110,16 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
   useEffect(() => {
     const typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
 
+    /** Whatever happened while we were away: the lists and the open transcript catch up. */
+    const catchUp = () => {
+      const openId = stateRef.current.openId;
+      if (openId) {
+        socket.current?.connection.send({ type: 'sync', conversationId: openId, afterSeq: resumeSeq(openId) });
+        notesRef.current.reload();
+      }
+      void loadLists(filtersRef.current.status);
+    };
+
     const onFrame = (frame: ServerFrame) => {
       const live = socket.current?.connection;
       switch (frame.type) {
@@ -121,15 +131,14 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
             live?.send({ type: 'presence.set', availability: chosen });
             dispatch({ type: 'presence', agentId: frame.agent.id, availability: chosen });
           }
-          // Whatever happened while we were away: the lists and the open transcript catch up.
-          const openId = stateRef.current.openId;
-          if (openId) {
-            live?.send({ type: 'sync', conversationId: openId, afterSeq: resumeSeq(openId) });
-            notesRef.current.reload();
-          }
-          void loadLists(filtersRef.current.status);
+          catchUp();
           return;
         }
+        case 'resync':
+          // Frames may have been lost between server nodes: catch up as after a reconnect, colleagues too.
+          catchUp();
+          api.agents().then((agents) => dispatch({ type: 'agents', agents }), showError);
+          return;
         case 'message':
           dispatch({ type: 'message', message: frame.message });
           return;

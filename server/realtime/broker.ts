@@ -14,6 +14,11 @@ export interface Broker {
   close(): Promise<void>;
   /** Brokers with a backend elsewhere (Redis) resolve when it answers; for /readyz. */
   ping?(): Promise<void>;
+  /**
+   * Brokers that can drop frames (Redis while it is unreachable) call this when frames may have
+   * been lost and the bus works again: clients should catch up (redis.ts).
+   */
+  onResync?(handler: () => void): void;
 }
 
 export class MemoryBroker implements Broker {

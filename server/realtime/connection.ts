@@ -133,6 +133,24 @@ export class ClientConnection implements Subscriber, Pingable {
     this.close(code);
   }
 
+  /**
+   * The bus between nodes dropped frames, and works again (realtime/redis.ts): the client catches
+   * up by itself after `resync`. A visitor's "team online" may have flipped meanwhile, so they get
+   * it fresh first; an agent reloads colleagues with everything else.
+   */
+  resync(): void {
+    const session = this.session;
+    if (this.closed || !session || this.pending) return;
+    if (session.kind === 'agent') {
+      this.sendFrame({ type: 'resync' });
+      return;
+    }
+    this.context.services.presence.teamOnline(session.accountId).then((online) => {
+      this.sendFrame({ type: 'team', online });
+      this.sendFrame({ type: 'resync' });
+    }, (error: unknown) => this.log.error({ err: error }, 'resync failed'));
+  }
+
   /** Closes with the code's close code; the reason is the code itself, stable for clients to log. */
   private close(code: ClosingCode): void {
     if (this.closed) return;

@@ -8,6 +8,8 @@ export interface Subscriber {
   send(payload: string): void;
   /** Told, from whichever node asked, to end the connection with this code's close code. */
   disconnect?(code: ErrorCode): void;
+  /** Frames published to it may have been lost on the bus: have the client catch up. */
+  resync?(): void;
 }
 
 export interface Publisher {
@@ -58,6 +60,14 @@ export class Hub implements Publisher, Disconnector {
       }
       for (const subscriber of local.subscribers) subscriber.send(payload);
     });
+    broker.onResync?.(() => this.resyncAll());
+  }
+
+  /** Each connection of this node once, whatever number of channels it is on. */
+  private resyncAll(): void {
+    const everyone = new Set<Subscriber>();
+    for (const { subscribers } of this.local.values()) for (const subscriber of subscribers) everyone.add(subscriber);
+    for (const subscriber of everyone) subscriber.resync?.();
   }
 
   disconnect(channel: string, code: ErrorCode): void {
