@@ -156,7 +156,7 @@ export class TestClient {
     this.closed = new Promise((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
   }
 
-  static async connect(server: TestServer, options: { token?: string; origin?: string; tokenIn?: 'header' | 'frame' } = {}): Promise<TestClient> {
+  static async connect(server: Pick<TestServer, 'wsUrl'>, options: { token?: string; origin?: string; tokenIn?: 'header' | 'frame' } = {}): Promise<TestClient> {
     const protocols = options.token && options.tokenIn !== 'frame' ? [PROTOCOL, options.token] : [];
     const socket = new WebSocket(server.wsUrl, protocols, options.origin ? { origin: options.origin } : {});
     const client = new TestClient(socket);

@@ -14,7 +14,6 @@ import { buildApp } from '../../server/app.ts';
 import { testConfig } from '../../server/config.ts';
 import { hashPassword } from '../../server/services/passwords.ts';
 import { DEFAULT_WIDGET_SETTINGS, newSiteKey } from '../../server/services/bootstrap.ts';
-import type { Broker } from '../../server/realtime/broker.ts';
 
 export const CHAOS_PASSWORD = 'chaos monkey with a long password';
 export const READY_LINE = 'CHAOS_SERVER_READY';
@@ -84,11 +83,8 @@ async function main(): Promise<void> {
   const database = await openDb({ url: process.env.DATABASE_URL, dataDir: process.env.DATA_DIR });
   await ensureFixtures(database.db, fixturesFile);
 
-  let broker: Broker | undefined;
-  if (process.env.REDIS_URL) {
-    const { RedisBroker } = await import('../../server/realtime/redis.ts');
-    broker = new RedisBroker(process.env.REDIS_URL, process.env.REDIS_PREFIX || 'parley-chaos:');
-  }
+  // The bus and presence in Redis, as main.ts has them, under the test's own prefix.
+  const redis = process.env.REDIS_URL ? { url: process.env.REDIS_URL, prefix: process.env.REDIS_PREFIX || 'parley-chaos:' } : undefined;
   const config = testConfig({
     secret: required('SECRET'),
     // The clients send far faster than a person types; the limiter is tested elsewhere.
@@ -98,8 +94,11 @@ async function main(): Promise<void> {
     visitorMessageRateLimitBurst: 1_000_000,
     heartbeatMs: 5_000,
     logLevel: process.env.LOG_LEVEL || 'warn',
+    // A test that kills nodes or cuts Redis may want the cluster to notice sooner.
+    ...(process.env.PRESENCE_TTL_MS ? { presenceTtlMs: Number(process.env.PRESENCE_TTL_MS) } : {}),
+    ...(process.env.BUS_PROBE_MS ? { busProbeMs: Number(process.env.BUS_PROBE_MS) } : {}),
   });
-  const app = await buildApp(config, { db: database.db, ...(broker ? { broker } : {}) });
+  const app = await buildApp(config, { db: database.db, ...(redis ? { redis } : {}) });
   await app.listen({ host: '127.0.0.1', port: Number(required('PORT')) });
   process.stdout.write(`${READY_LINE}\n`);
 
