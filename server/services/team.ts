@@ -98,6 +98,8 @@ export class Team {
       }).where(eq(agents.id, target.id)).returning();
       return row!;
     });
+    // More room (or no limit now): conversations that wait may be theirs at once.
+    if (change.capacity !== undefined) this.deps.routing.assignWaiting(updated.accountId).catch(this.deps.onError);
     return toMemberView(updated, await this.presence.availability(updated.id));
   }
 

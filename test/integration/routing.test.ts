@@ -112,7 +112,7 @@ describe(`routing across two nodes (${driver}${useRedis ? ', presence in Redis' 
     }
   });
 
-  it('hands the backlog out, oldest first, as soon as an agent frees capacity or another comes online, on any node', async () => {
+  it('hands the backlog out, oldest first, as soon as an agent frees capacity, another comes online or gets more capacity', async () => {
     const before = await assignees(conversationIds);
     const waiting = await database.db.select({ id: schema.conversations.id }).from(schema.conversations)
       .where(inArray(schema.conversations.id, conversationIds.filter((id) => before.get(id) === null)))
@@ -136,14 +136,21 @@ describe(`routing across two nodes (${driver}${useRedis ? ', presence in Redis' 
     expect(countOf(afterOnline, null)).toBe(1);
     expect(countOf(afterOnline, x.id)).toBe(4); // 3 open, and the resolved one, which no longer counts
     expect(countOf(afterOnline, y.id)).toBe(3);
+
+    // An owner gives y room for one more: the last waiting conversation is y's at once.
+    const ownerToken = await loginAgent(nodes[0], tenant.owner.email);
+    const raised = await fetch(`${nodes[0].url}/api/v1/agents/${y.id}`, {
+      method: 'PATCH', headers: { 'content-type': 'application/json', authorization: `Bearer ${ownerToken}` }, body: JSON.stringify({ capacity: 4 }),
+    });
+    expect(raised.status).toBe(200);
+    const afterRaise = await until(() => assignees(conversationIds), (map) => countOf(map, null) === 0);
+    expect(countOf(afterRaise, y.id)).toBe(4);
   });
 
   it('gives a reopened conversation back to its assignee only while they are online', async () => {
     // Room for the reopened conversation: everyone else is full, so it can only go to x or a new agent.
     const spare = await newAgent('spare', null);
     await agentOnline(nodes[0], spare.email);
-    // The backlog's last one goes to the spare agent straight away.
-    await until(() => assignees(conversationIds), (map) => countOf(map, null) === 0);
 
     const { conversationId, visitor } = await visitorWrites(nodes[0], 'one more question');
     const token = await loginAgent(nodes[0], x.email);
@@ -163,7 +170,8 @@ describe(`routing across two nodes (${driver}${useRedis ? ', presence in Redis' 
     expect(offline).toBe('offline');
     visitor.send({ type: 'message.send', clientId: randomUUID(), body: 'and again' });
     await visitor.next('ack');
-    const rerouted = await until(() => assignees([conversationId]), (map) => map.get(conversationId) !== x.id);
+    // Released by x, then routed: wait for the end state, not the moment between.
+    const rerouted = await until(() => assignees([conversationId]), (map) => ![x.id, null].includes(map.get(conversationId) ?? null));
     expect(rerouted.get(conversationId)).toBe(spare.id);
     const views = await database.db.select().from(schema.conversations).where(eq(schema.conversations.id, conversationId));
     expect(views[0]!.status).toBe('open');
