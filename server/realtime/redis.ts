@@ -36,6 +36,8 @@ export class RedisBroker implements Broker {
   private probeHeard = 0;
   private lastHeardAt = Date.now();
   private faultySince: number | null = null;
+  /** Closing: what fails now is the shutdown, not the bus. */
+  private closing = false;
   private readonly ready: Promise<unknown>;
 
   constructor(
@@ -86,8 +88,8 @@ export class RedisBroker implements Broker {
     await this.publisher.ping();
   }
   async close(): Promise<void> {
+    this.closing = true;
     clearInterval(this.probeTimer);
-    this.subscriber.removeAllListeners('close');
     await this.ready;
     await Promise.allSettled([this.publisher.quit(), this.subscriber.quit()]);
   }
@@ -114,7 +116,7 @@ export class RedisBroker implements Broker {
   }
 
   private fault(): void {
-    if (this.faultySince !== null) return;
+    if (this.faultySince !== null || this.closing) return;
     this.faultySince = Date.now();
     this.options.health?.onFault?.();
   }
