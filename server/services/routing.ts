@@ -68,7 +68,7 @@ export class Routing {
 
   /**
    * What routing does when something happened, on the node where it happened: a conversation
-   * resolved or snoozed, or given to someone else, leaves its agent room for one that waits; a
+   * resolved or snoozed, or given to another agent, leaves its agent room for one that waits; a
    * reopened one (the visitor wrote again, a snooze ended) goes back to its assignee only if they
    * are online. Coming online is Availability's trigger.
    */
@@ -79,8 +79,11 @@ export class Routing {
       if (assigneeId !== null && isActive(previousStatus) && !isActive(status)) handOut(accountId);
       if (!isActive(previousStatus) && isActive(status)) this.reopened(accountId, id, assigneeId).catch(onError);
     });
+    // Given to another agent: the previous one has room. Put back in the queue by a person is left
+    // there (routing would often hand it straight back, being the oldest waiting) until the next trigger.
     events.on('conversation.assigned', ({ accountId, conversation, previousAssigneeId }) => {
-      if (previousAssigneeId !== null && previousAssigneeId !== conversation.assigneeId) handOut(accountId);
+      const { assigneeId } = conversation;
+      if (previousAssigneeId !== null && assigneeId !== null && previousAssigneeId !== assigneeId) handOut(accountId);
     });
   }
 
