@@ -1,10 +1,13 @@
 // The server the chaos test kills: a real process it can SIGKILL mid-transaction and start again on
 // the same port and the same data. Like server/main.ts, minus bundles and the example shop, plus
-// the fixtures the test needs (created once, on the first start, and written to FIXTURES_FILE).
+// the fixtures the test needs (created once, by the first node to start, and written to
+// FIXTURES_FILE; the other nodes of a cluster read them from there). test/cluster/node-process.ts
+// starts it.
 //
 // Env: PORT, DATA_DIR (PGlite) or DATABASE_URL, REDIS_URL + REDIS_PREFIX (optional), SECRET (fixed
 // by the test so tokens outlive restarts), FIXTURES_FILE, ACCOUNTS, AGENTS_PER_ACCOUNT, ORIGIN.
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, renameSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { openDb, schema, type Db } from '../../db/index.ts';
 import { buildApp } from '../../server/app.ts';
@@ -50,16 +53,36 @@ async function createFixtures(db: Db, accountCount: number, agentsPerAccount: nu
   return { origin, accounts };
 }
 
+/**
+ * The first node to start creates the fixtures; nodes starting at the same moment wait for its file
+ * rather than create a second set. The lock file is taken with O_EXCL, which one process wins.
+ */
+async function ensureFixtures(db: Db, fixturesFile: string): Promise<void> {
+  if (existsSync(fixturesFile)) return;
+  let lock: number;
+  try {
+    lock = openSync(`${fixturesFile}.lock`, 'wx');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    for (let waited = 0; !existsSync(fixturesFile); waited += 100) {
+      // A node killed while creating them leaves the lock and no file: say so rather than hang.
+      if (waited > 60_000) throw new Error(`${fixturesFile}.lock is held and no fixtures appeared`);
+      await sleep(100);
+    }
+    return;
+  }
+  closeSync(lock);
+  const fixtures = await createFixtures(db, Number(required('ACCOUNTS')),
+    Number(required('AGENTS_PER_ACCOUNT')), required('ORIGIN'));
+  // Rename, so a kill while writing never leaves a half-written file.
+  writeFileSync(`${fixturesFile}.tmp`, JSON.stringify(fixtures));
+  renameSync(`${fixturesFile}.tmp`, fixturesFile);
+}
+
 async function main(): Promise<void> {
   const fixturesFile = required('FIXTURES_FILE');
   const database = await openDb({ url: process.env.DATABASE_URL, dataDir: process.env.DATA_DIR });
-  if (!existsSync(fixturesFile)) {
-    const fixtures = await createFixtures(database.db, Number(required('ACCOUNTS')),
-      Number(required('AGENTS_PER_ACCOUNT')), required('ORIGIN'));
-    // Rename, so a kill while writing never leaves the test a half-written file.
-    writeFileSync(`${fixturesFile}.tmp`, JSON.stringify(fixtures));
-    renameSync(`${fixturesFile}.tmp`, fixturesFile);
-  }
+  await ensureFixtures(database.db, fixturesFile);
 
   let broker: Broker | undefined;
   if (process.env.REDIS_URL) {

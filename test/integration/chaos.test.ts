@@ -3,22 +3,17 @@
 // client's view must agree: each acknowledged message stored once at the seq it was acknowledged
 // with, and each client shown every message of its conversations once, in seq order, no gaps.
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { eq } from 'drizzle-orm';
-import { openDb, schema, type Database } from '../../db/index.ts';
-import { WS_PATH, type ConversationListResponse, type ConversationView, type MessageView } from '../../protocol/index.ts';
+import { openDb, schema } from '../../db/index.ts';
+import type { ConversationListResponse, ConversationView, MessageView } from '../../protocol/index.ts';
 import { ChaosClient } from '../chaos/client.ts';
-import { CHAOS_PASSWORD, READY_LINE, type ChaosFixtures } from '../chaos/server-child.ts';
-import { createTestDatabase, driver, post, useRedis } from '../helpers.ts';
+import { CHAOS_PASSWORD } from '../chaos/server-child.ts';
+import { NodeProcess, clusterEnv, freePort, sleep, waitFor, type ClusterEnv } from '../cluster/node-process.ts';
+import { driver, post, useRedis } from '../helpers.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CHILD_ENTRY = fileURLToPath(new URL('../chaos/server-child.ts', import.meta.url));
 const ORIGIN = 'http://chaos.test';
 
 const ACCOUNTS = 3;
@@ -37,87 +32,7 @@ const CUTS = { min: 200, max: 500, abandonShare: 0.3 };
 const RESTART_PAUSE_MS = { min: 300, max: 800 };
 const DRAIN_TIMEOUT_MS = 45_000;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const between = ({ min, max }: { min: number; max: number }) => min + Math.random() * (max - min);
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-async function waitFor(condition: () => boolean, timeoutMs: number, pollMs = 50): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) return false;
-    await sleep(pollMs);
-  }
-  return true;
-}
-
-/** The server as a child process this test can kill -9 and start again on the same port and data. */
-class ServerProcess {
-  private child: ChildProcess | null = null;
-  private output = '';
-  private expectingExit = false;
-  readonly unexpectedExits: string[] = [];
-
-  constructor(private readonly env: NodeJS.ProcessEnv) {}
-
-  /** The child's stderr and stdout, newest last: what to show when something goes wrong. */
-  get log(): string {
-    return this.output.slice(-8000);
-  }
-
-  async start(): Promise<void> {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD_ENTRY], {
-      cwd: ROOT, env: this.env, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child = child;
-    this.expectingExit = false;
-    const remember = (chunk: Buffer) => { this.output = (this.output + chunk.toString()).slice(-64_000); };
-    child.stderr!.on('data', remember);
-    await new Promise<void>((resolve, reject) => {
-      let stdout = '';
-      const timer = setTimeout(() => reject(new Error(`server did not start in time:\n${this.log}`)), 60_000);
-      child.stdout!.on('data', (chunk: Buffer) => {
-        remember(chunk);
-        stdout += chunk.toString();
-        if (stdout.includes(READY_LINE)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`server exited before it was ready (${code ?? signal}):\n${this.log}`));
-      });
-    });
-    child.once('exit', (code, signal) => {
-      if (!this.expectingExit) this.unexpectedExits.push(`server exited by itself (${code ?? signal}):\n${this.log}`);
-    });
-  }
-
-  /** Sends the signal and waits for the exit; a child that ignores SIGTERM is killed after a while. */
-  async stop(signal: 'SIGKILL' | 'SIGTERM', timeoutMs = 15_000): Promise<{ code: number | null; signal: string | null }> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) {
-      return { code: child?.exitCode ?? null, signal: child?.signalCode ?? null };
-    }
-    this.expectingExit = true;
-    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
-      child.once('exit', (code, exitSignal) => resolve({ code, signal: exitSignal })));
-    child.kill(signal);
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    const result = await exited;
-    clearTimeout(timer);
-    this.child = null;
-    return result;
-  }
-}
 
 interface Participant {
   client: ChaosClient;
@@ -128,8 +43,8 @@ interface Participant {
 
 describe(`chaos: cut connections and a killed server (${driver})`, () => {
   let scratch: string | undefined;
-  let database: (Database & { url?: string }) | undefined;
-  let server: ServerProcess | undefined;
+  let cluster: ClusterEnv | undefined;
+  let server: NodeProcess | undefined;
   const participants: Participant[] = [];
   const stopProducing: (() => void)[] = [];
 
@@ -137,45 +52,18 @@ describe(`chaos: cut connections and a killed server (${driver})`, () => {
     for (const stop of stopProducing) stop();
     for (const { client } of participants) client.stop();
     await server?.stop('SIGKILL');
-    await database?.close();
+    await cluster?.close();
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
   it('stores every acknowledged message once and shows every client each message once, in order', async () => {
     const startedAt = Date.now();
     scratch = mkdtempSync(join(tmpdir(), 'parley-chaos-'));
-    const port = await freePort();
-    const httpUrl = `http://127.0.0.1:${port}`;
-    const wsUrl = `ws://127.0.0.1:${port}${WS_PATH}`;
-    const dataDir = join(scratch, 'pgdata');
-    const fixturesFile = join(scratch, 'fixtures.json');
-
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      PORT: String(port),
-      SECRET: randomBytes(32).toString('hex'),
-      FIXTURES_FILE: fixturesFile,
-      ACCOUNTS: String(ACCOUNTS),
-      AGENTS_PER_ACCOUNT: String(AGENTS_PER_ACCOUNT),
-      ORIGIN,
-    };
-    // The pglite project runs with DATABASE_URL set too when CI runs every driver.
-    delete env.DATABASE_URL;
-    delete env.REDIS_URL;
-    delete env.DATA_DIR;
-    if (driver === 'postgres') {
-      database = await createTestDatabase();
-      env.DATABASE_URL = database.url;
-      if (useRedis) {
-        env.REDIS_URL = process.env.REDIS_URL;
-        env.REDIS_PREFIX = `parley-chaos-${randomBytes(4).toString('hex')}:`;
-      }
-    } else {
-      env.DATA_DIR = dataDir;
-    }
-    server = new ServerProcess(env);
+    cluster = await clusterEnv({ scratch, fixtures: { accounts: ACCOUNTS, agentsPerAccount: AGENTS_PER_ACCOUNT, origin: ORIGIN } });
+    server = new NodeProcess(cluster.nodeEnv(await freePort()));
+    const { httpUrl, wsUrl } = server;
     await server.start();
-    const fixtures = JSON.parse(readFileSync(fixturesFile, 'utf8')) as ChaosFixtures;
+    const fixtures = cluster.fixtures();
 
     // ---- the cast: per account two agents and two visitors, the first visitor with a second tab ----
     let producing = true;
@@ -287,7 +175,7 @@ describe(`chaos: cut connections and a killed server (${driver})`, () => {
     const shutdown = await server.stop('SIGTERM');
 
     // ---- the database's account of what happened ----
-    const verifier = driver === 'postgres' ? database! : await openDb({ dataDir });
+    const verifier = await openDb(cluster.databaseUrl ? { url: cluster.databaseUrl } : { dataDir: cluster.dataDir });
     const stored = await verifier.db.select({
       id: schema.messages.id, conversationId: schema.messages.conversationId, seq: schema.messages.seq,
       clientId: schema.messages.clientId, body: schema.messages.body,
@@ -296,7 +184,7 @@ describe(`chaos: cut connections and a killed server (${driver})`, () => {
       id: schema.conversations.id, lastSeq: schema.conversations.lastSeq,
       visitorId: schema.conversations.visitorId, accountId: schema.sites.accountId,
     }).from(schema.conversations).innerJoin(schema.sites, eq(schema.sites.id, schema.conversations.siteId));
-    if (verifier !== database) await verifier.close();
+    await verifier.close();
 
     const problems: string[] = [];
     const problem = (text: string) => { if (problems.length < 50) problems.push(text); };
