@@ -137,6 +137,8 @@ export class ChaosClient {
    * waited before its next attempt: how a node's shutdown spread its clients' reconnects.
    */
   readonly reconnectWaits: { code: number; waitMs: number }[] = [];
+  /** At each close of the current socket: its code, when, and the messages sent but not acknowledged by then. */
+  readonly closes: { code: number; at: number; unacknowledged: string[] }[] = [];
 
   private readonly connection: Connection;
   private lastClose: { code: number; at: number } | null = null;
@@ -250,7 +252,10 @@ export class ChaosClient {
     const ws = new WebSocket(url, protocols, this.options.origin ? { origin: this.options.origin } : {});
     const socket = new CuttableSocket(ws);
     ws.on('close', (code) => {
-      if (socket === this.socket) this.lastClose = { code, at: Date.now() };
+      if (socket !== this.socket) return;
+      this.lastClose = { code, at: Date.now() };
+      const unacknowledged = [...this.transmissions.keys()].filter((clientId) => !this.acks.has(clientId));
+      this.closes.push({ ...this.lastClose, unacknowledged });
     });
     this.socket = socket;
     this.scheduleCut();

@@ -185,6 +185,8 @@ export interface Verdict {
   /** Summed over the clients. */
   totals: Omit<ChaosClientStats, 'errors' | 'fatalCloses'>;
   errors: Record<string, number>;
+  /** When each stored message was committed (its created_at), by clientId. */
+  committedAt: Map<string, Date>;
 }
 
 /** The database's account of what happened (read after every node has stopped), against the clients'. */
@@ -192,7 +194,7 @@ export async function verdict(participants: Participant[], database: { url?: str
   const verifier = await openDb(database.url ? { url: database.url } : { dataDir: database.dataDir });
   const stored = await verifier.db.select({
     id: schema.messages.id, conversationId: schema.messages.conversationId, seq: schema.messages.seq,
-    clientId: schema.messages.clientId, body: schema.messages.body,
+    clientId: schema.messages.clientId, body: schema.messages.body, createdAt: schema.messages.createdAt,
   }).from(schema.messages);
   const storedConversations = await verifier.db.select({
     id: schema.conversations.id, lastSeq: schema.conversations.lastSeq,
@@ -309,5 +311,6 @@ export async function verdict(participants: Participant[], database: { url?: str
     delivered: participants.reduce((sum, { client }) =>
       sum + [...client.conversations.values()].reduce((n, log) => n + log.delivered.length, 0), 0),
     totals, errors,
+    committedAt: new Map(stored.map((row) => [row.clientId, row.createdAt])),
   };
 }
