@@ -17,3 +17,11 @@ export function backoffDelay(attempt: number, backoff: Backoff = DEFAULT_BACKOFF
   const ceiling = Math.min(backoff.capMs, backoff.firstMs * 2 ** attempt);
   return ceiling / 2 + random() * (ceiling / 2);
 }
+
+/**
+ * The wait after a close that all of a node's clients hear at once (GOING_AWAY): anywhere in the
+ * window, uniformly ("full jitter"), so their reconnects spread over the whole of it.
+ */
+export function spreadDelay(spreadMs: number, random: () => number = Math.random): number {
+  return random() * spreadMs;
+}

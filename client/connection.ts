@@ -2,9 +2,9 @@
 // frame when the token cannot travel there), watches the server's liveness, reconnects with backoff,
 // and decides after every close what the error catalog says: reconnect, renew the token, or stop.
 // What frames mean is the app's business; this only moves them.
-import { PROTOCOL, WS_PATH, afterClose, codeOfClose } from '../protocol/index.ts';
+import { PROTOCOL, WS_PATH, afterClose, codeOfClose, errorEntry } from '../protocol/index.ts';
 import type { ClientFrame, ServerFrame } from '../protocol/index.ts';
-import { DEFAULT_BACKOFF, backoffDelay, type Backoff } from './backoff.ts';
+import { DEFAULT_BACKOFF, backoffDelay, spreadDelay, type Backoff } from './backoff.ts';
 import { SOCKET_OPEN, systemClock, type ClientSocket, type Clock, type OpenSocket } from './environment.ts';
 import { watchLiveness, type Liveness } from './liveness.ts';
 
@@ -161,7 +161,7 @@ export class Connection {
   private closed(closeCode: number): void {
     const reason = codeOfClose(closeCode) ?? String(closeCode);
     const decision = afterClose(closeCode);
-    if (decision === 'reconnect') return this.retryLater();
+    if (decision === 'reconnect') return this.retryLater(errorEntry(reason)?.reconnectSpreadMs);
     const { renewToken } = this.options;
     // One renewal per successful connection: a server that rejects a token it has just issued is
     // broken, and asking in a loop would only hammer it.
@@ -180,10 +180,14 @@ export class Connection {
     this.giveUp(reason);
   }
 
-  private retryLater(): void {
+  /** `spreadMs`: the close said how widely to spread the first attempt; later ones back off as usual. */
+  private retryLater(spreadMs?: number): void {
     this.phase = 'waiting';
     this.setStatus('reconnecting');
-    this.retryTimer = this.clock.setTimeout(() => this.open(), backoffDelay(this.failures, this.options.backoff ?? DEFAULT_BACKOFF));
+    const delay = spreadMs === undefined
+      ? backoffDelay(this.failures, this.options.backoff ?? DEFAULT_BACKOFF)
+      : spreadDelay(spreadMs);
+    this.retryTimer = this.clock.setTimeout(() => this.open(), delay);
     this.failures += 1;
     this.options.onFailure?.(this.failures);
   }

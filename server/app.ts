@@ -12,6 +12,7 @@ import { MemoryBroker, type Broker } from './realtime/broker.ts';
 import { Hub } from './realtime/hub.ts';
 import { ConnectionCounts } from './realtime/connection-counts.ts';
 import { disconnectRevokedSessions, relayToClients } from './realtime/relay.ts';
+import { goAway } from './realtime/connection.ts';
 import { createServices, type Services } from './services/index.ts';
 import { DomainEvents } from './services/events.ts';
 import { Metrics } from './services/metrics.ts';
@@ -62,6 +63,9 @@ export interface AppDeps {
 }
 
 export const API_PREFIX = '/api/v1';
+
+/** How long a shutting-down node lets its sockets finish the frames they have read. */
+const SHUTDOWN_DRAIN_MS = 10_000;
 
 const defaultDistDir = fileURLToPath(new URL('../dist', import.meta.url));
 
@@ -165,11 +169,25 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       request.log.error({ err: error }, 'websocket failed');
       socket.terminate();
     },
+    // A restart, step by step: stop listening, so the balancer sends new connections to the other
+    // nodes; let every socket finish the frames it has read, so each message received is committed
+    // and acknowledged; then close it with GOING_AWAY, which its client answers by reconnecting
+    // after a random wait (protocol/errors.ts), not all at once. The database stays open until
+    // the sockets are gone: Fastify waits for them before its onClose hooks.
     preClose(done) {
-      for (const client of this.websocketServer.clients) {
-        client.close(errorCatalog.GOING_AWAY.close, errorCatalog.GOING_AWAY.message);
-      }
-      done();
+      this.server.close();
+      const drained = Promise.all([...this.websocketServer.clients].map(goAway));
+      let timer: NodeJS.Timeout | undefined;
+      const tooLong = new Promise<void>((resolve) => { timer = setTimeout(resolve, SHUTDOWN_DRAIN_MS); });
+      void Promise.race([drained, tooLong]).then(() => {
+        clearTimeout(timer);
+        // Stuck on a frame, or upgraded while the others drained. Reading again lets the close finish.
+        for (const client of this.websocketServer.clients) {
+          client.close(errorCatalog.GOING_AWAY.close, 'GOING_AWAY');
+          client.resume();
+        }
+        done();
+      });
     },
   });
   await app.register(securityPlugin, { config, distDir: deps.distDir ?? defaultDistDir });

@@ -7,6 +7,9 @@ import { bootstrap, type BootstrapResult } from './services/bootstrap.ts';
 import { ensureBundles } from '../scripts/build.ts';
 import { buildExampleServer } from '../examples/serve.ts';
 
+/** Longest a graceful shutdown may take; app.ts gives the sockets 10 s of it to drain. */
+const SHUTDOWN_TIMEOUT_MS = 25_000;
+
 async function main(): Promise<void> {
   const startedAt = performance.now();
   const config = loadConfig();
@@ -44,11 +47,18 @@ async function main(): Promise<void> {
   ];
   console.log(lines.join('\n'));
 
+  // SIGTERM is a restart's first step: stop accepting, finish the messages received, close the
+  // sockets with GOING_AWAY (app.ts), then the database. An orchestrator kills a node that takes
+  // too long (Kubernetes after 30 s); leaving before that ends it on our terms, with a log line.
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      app.log.error({ afterMs: SHUTDOWN_TIMEOUT_MS }, 'shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS).unref();
     await example?.close();
     await app.close();
     await database.close();

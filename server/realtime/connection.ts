@@ -48,6 +48,20 @@ export interface ConnectionContext {
   visitorMessages: KeyedBuckets;
 }
 
+/** Each socket's connection, for the shutdown (app.ts), which sees only the server's sockets. */
+const connectionOf = new WeakMap<WebSocket, ClientConnection>();
+
+/**
+ * The node is shutting down: the socket's frames already read are handled (their acks go out),
+ * then it is closed with GOING_AWAY. A socket without a connection is closed at once.
+ */
+export function goAway(socket: WebSocket): Promise<void> {
+  const connection = connectionOf.get(socket);
+  if (connection) return connection.goAway();
+  socket.close(errorCatalog.GOING_AWAY.close, 'GOING_AWAY');
+  return Promise.resolve();
+}
+
 const SYNC_PAGE = 200;
 /** Bad frames tolerated on one connection before it is closed as broken. */
 const MAX_BAD_FRAMES = 10;
@@ -77,6 +91,7 @@ export class ClientConnection implements Subscriber, Pingable {
 
   /** Attaches the listeners; call in the same turn as the upgrade, so no early frame is lost. */
   start(token: string | undefined): void {
+    connectionOf.set(this.socket, this);
     this.slice = this.context.heartbeat.add(this);
     this.context.connections.opened();
     this.socket.on('message', (data, isBinary) => this.receive(data, isBinary));
@@ -149,6 +164,20 @@ export class ClientConnection implements Subscriber, Pingable {
       this.sendFrame({ type: 'team', online });
       this.sendFrame({ type: 'resync' });
     }, (error: unknown) => this.log.error({ err: error }, 'resync failed'));
+  }
+
+  /** Reads no more frames, finishes those already read, then closes with GOING_AWAY. */
+  async goAway(): Promise<void> {
+    if (this.closed) return;
+    this.socket.pause();
+    // Frames ws had already buffered may still arrive while the queue drains: wait for those too.
+    for (let tail = this.queue; ; tail = this.queue) {
+      await tail;
+      if (tail === this.queue) break;
+    }
+    this.close('GOING_AWAY');
+    // Read again, or the client's answer to the close would never arrive; frames before it are ignored now.
+    this.socket.resume();
   }
 
   /** Closes with the code's close code; the reason is the code itself, stable for clients to log. */

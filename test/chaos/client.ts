@@ -132,7 +132,16 @@ export class ChaosClient {
     conflictingDeliveries: 0, connects: 0, readies: 0, cuts: 0, abandons: 0, syncs: 0, gapRepairs: 0, errors: {}, fatalCloses: [],
   };
 
+  /**
+   * After each close of the current socket (a cut's is 1006), its code and how long the client
+   * waited before its next attempt: how a node's shutdown spread its clients' reconnects.
+   */
+  readonly reconnectWaits: { code: number; waitMs: number }[] = [];
+  /** At each close of the current socket: its code, when, and the messages sent but not acknowledged by then. */
+  readonly closes: { code: number; at: number; unacknowledged: string[] }[] = [];
+
   private readonly connection: Connection;
+  private lastClose: { code: number; at: number } | null = null;
   private readonly outbox: Outbox;
   private readonly transmissions = new Map<string, { count: number; lastAt: number }>();
   private readonly ackFramesSeen = new Set<string>();
@@ -238,7 +247,16 @@ export class ChaosClient {
 
   private openSocket(url: string, protocols: string[]): ClientSocket {
     this.stats.connects += 1;
-    const socket = new CuttableSocket(new WebSocket(url, protocols, this.options.origin ? { origin: this.options.origin } : {}));
+    if (this.lastClose) this.reconnectWaits.push({ code: this.lastClose.code, waitMs: Date.now() - this.lastClose.at });
+    this.lastClose = null;
+    const ws = new WebSocket(url, protocols, this.options.origin ? { origin: this.options.origin } : {});
+    const socket = new CuttableSocket(ws);
+    ws.on('close', (code) => {
+      if (socket !== this.socket) return;
+      this.lastClose = { code, at: Date.now() };
+      const unacknowledged = [...this.transmissions.keys()].filter((clientId) => !this.acks.has(clientId));
+      this.closes.push({ ...this.lastClose, unacknowledged });
+    });
     this.socket = socket;
     this.scheduleCut();
     return socket;

@@ -1,25 +1,23 @@
 // Issue #3, "Nothing lost, nothing doubled": visitors and agents chat while their connections are cut
-// at random and the server process is killed with SIGKILL twice. Afterwards the database and every
+// at random and a server process is killed with SIGKILL twice. Afterwards the database and every
 // client's view must agree: each acknowledged message stored once at the seq it was acknowledged
 // with, and each client shown every message of its conversations once, in seq order, no gaps.
+//
+// With PostgreSQL and Redis (the postgres+redis project) two nodes share them behind a round-robin
+// proxy, and the kills take one node at a time: its clients move to the other. On PGlite, whose data
+// one process owns, one node is killed and started again.
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { eq } from 'drizzle-orm';
-import { openDb, schema } from '../../db/index.ts';
-import type { ConversationListResponse, ConversationView, MessageView } from '../../protocol/index.ts';
-import { ChaosClient } from '../chaos/client.ts';
-import { CHAOS_PASSWORD } from '../chaos/server-child.ts';
-import { NodeProcess, clusterEnv, freePort, sleep, waitFor, type ClusterEnv } from '../cluster/node-process.ts';
-import { driver, post, useRedis } from '../helpers.ts';
+import { castFromFixtures, drain, verdict, type Cast } from '../chaos/scenario.ts';
+import { Cluster } from '../cluster/cluster.ts';
+import { sleep, waitFor } from '../cluster/node-process.ts';
+import { driver, useRedis } from '../helpers.ts';
 
 const ORIGIN = 'http://chaos.test';
 
 const ACCOUNTS = 3;
 const AGENTS_PER_ACCOUNT = 2;
 const VISITORS_PER_ACCOUNT = 2;
-/** Sending lasts this long; the server is killed at about a third and two thirds of it. */
+/** Sending lasts this long; a server is killed at about a third and two thirds of it. */
 const RUN_MS = 30_000;
 /** Per visitor tab: at most this many messages, spread over RUN_MS. */
 const MESSAGES_PER_TAB = 320;
@@ -34,295 +32,107 @@ const DRAIN_TIMEOUT_MS = 45_000;
 
 const between = ({ min, max }: { min: number; max: number }) => min + Math.random() * (max - min);
 
-interface Participant {
-  client: ChaosClient;
-  accountId: string;
-  /** Visitor tabs: whose conversation they show. */
-  visitorId?: string;
-}
-
-describe(`chaos: cut connections and a killed server (${driver})`, () => {
-  let scratch: string | undefined;
-  let cluster: ClusterEnv | undefined;
-  let server: NodeProcess | undefined;
-  const participants: Participant[] = [];
-  const stopProducing: (() => void)[] = [];
+describe(`chaos: cut connections and killed servers (${driver}${useRedis ? '+redis, two nodes' : ', one node'})`, () => {
+  const cluster = new Cluster();
+  let cast: Cast | undefined;
 
   afterAll(async () => {
-    for (const stop of stopProducing) stop();
-    for (const { client } of participants) client.stop();
-    await server?.stop('SIGKILL');
-    await cluster?.close();
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
+    cast?.stop();
+    await cluster.stop();
   });
 
   it('stores every acknowledged message once and shows every client each message once, in order', async () => {
     const startedAt = Date.now();
-    scratch = mkdtempSync(join(tmpdir(), 'parley-chaos-'));
-    cluster = await clusterEnv({ scratch, fixtures: { accounts: ACCOUNTS, agentsPerAccount: AGENTS_PER_ACCOUNT, origin: ORIGIN } });
-    server = new NodeProcess(cluster.nodeEnv(await freePort()));
-    const { httpUrl, wsUrl } = server;
-    await server.start();
-    const fixtures = cluster.fixtures();
+    await cluster.start({
+      names: useRedis ? ['A', 'B'] : ['A'],
+      fixtures: { accounts: ACCOUNTS, agentsPerAccount: AGENTS_PER_ACCOUNT, origin: ORIGIN },
+    });
+    const { nodes, proxy } = cluster;
+    const { httpUrl, wsUrl } = proxy;
 
-    // ---- the cast: per account two agents and two visitors, the first visitor with a second tab ----
-    let producing = true;
-    const agentTokens = new Map<string, string>();
-    for (const account of fixtures.accounts) {
-      for (const email of account.agentEmails) {
-        const login = await post<{ token: string }>(`${httpUrl}/api/v1/auth/login`, { email, password: CHAOS_PASSWORD });
-        expect(login.status).toBe(200);
-        agentTokens.set(account.accountId, login.body.token);
-        const agent = new ChaosClient({
-          name: email, role: 'agent', wsUrl, httpUrl, token: login.body.token,
-          onDeliver: (message, self) => {
-            if (producing && message.authorKind === 'visitor' && Math.random() < REPLY_CHANCE) {
-              self.send(`${self.name} answers seq ${message.seq}`, message.conversationId);
-            }
-          },
-        });
-        participants.push({ client: agent, accountId: account.accountId });
-      }
-      for (let v = 0; v < VISITORS_PER_ACCOUNT; v++) {
-        const session = await post<{ token: string; visitorId: string }>(`${httpUrl}/api/widget/session`,
-          { siteKey: account.siteKey }, { origin: fixtures.origin });
-        expect(session.status).toBe(200);
-        const tabs = account === fixtures.accounts[0] && v === 0 ? 2 : 1;
-        for (let tab = 0; tab < tabs; tab++) {
-          const visitor = new ChaosClient({
-            name: `visitor ${session.body.visitorId.slice(0, 8)} tab ${tab}`, role: 'visitor', wsUrl, httpUrl,
-            token: session.body.token, origin: fixtures.origin,
-          });
-          participants.push({ client: visitor, accountId: account.accountId, visitorId: session.body.visitorId });
-        }
-      }
-    }
-
+    cast = await castFromFixtures(cluster.fixtures, { httpUrl, wsUrl, visitorsPerAccount: VISITORS_PER_ACCOUNT, replyChance: REPLY_CHANCE });
+    const { participants } = cast;
     for (const { client } of participants) {
       client.start();
       client.startCutting(CUTS);
     }
-    // Visitors write at a steady pace whether or not they are connected: the outbox holds the rest.
-    // The pace follows the clock, not the ticks, so a busy machine's late timers do not shrink the run.
-    const writingStart = Date.now();
-    for (const { client } of participants.filter((p) => p.client.role === 'visitor')) {
-      let written = 0;
-      let timer: NodeJS.Timeout | undefined;
-      const meanGapMs = RUN_MS / MESSAGES_PER_TAB;
-      const writeNext = () => {
-        const due = Math.ceil(MESSAGES_PER_TAB * (Date.now() - writingStart) / (RUN_MS * 0.9));
-        // A burst runs ahead of the schedule; the ticks after it write nothing until it catches up.
-        const lines = Math.max(due - written, Math.random() < BURST.chance ? BURST.size : 0);
-        for (let line = 0; line < lines && producing && written < MESSAGES_PER_TAB; line++) {
-          written += 1;
-          client.send(`${client.name} says #${written}`);
-        }
-        if (!producing || written >= MESSAGES_PER_TAB) return;
-        timer = setTimeout(writeNext, between({ min: meanGapMs * 0.5, max: meanGapMs * 1.5 }));
-      };
-      timer = setTimeout(writeNext, between({ min: 0, max: meanGapMs }));
-      stopProducing.push(() => clearTimeout(timer));
-    }
+    cast.startWriting({ runMs: RUN_MS, messagesPerTab: MESSAGES_PER_TAB, burst: BURST });
 
-    // ---- two kill -9 mid-stream, each followed by a restart on the same port and data ----
+    // ---- two kill -9 mid-stream (one node, then the other), each followed by a restart ----
     const runStart = Date.now();
     const acknowledgedSoFar = () => participants.reduce((sum, { client }) => sum + client.acks.size, 0);
     const inFlight = () => participants.reduce((sum, { client }) => sum + client.inFlight, 0);
-    const kills: { atMs: number; acksInSecondBefore: number; inFlightAtKill: number; downMs: number; restartMs: number }[] = [];
-    for (const fraction of [1 / 3, 2 / 3]) {
+    const kills: { node: string; atMs: number; acksInSecondBefore: number; inFlightAtKill: number; downMs: number; restartMs: number }[] = [];
+    for (const [index, fraction] of [1 / 3, 2 / 3].entries()) {
+      const node = nodes[index % nodes.length]!;
       const killAt = runStart + RUN_MS * fraction + between({ min: -1000, max: 1000 });
       await sleep(Math.max(0, killAt - 1000 - Date.now()));
       const acknowledgedBefore = acknowledgedSoFar();
       await sleep(Math.max(0, killAt - Date.now()));
-      // Kill while the server is working on messages, so some are committed and never acknowledged.
+      // Kill while the servers are working on messages, so some are committed and never acknowledged.
       await waitFor(() => inFlight() >= 5, 1500, 2);
       const atMs = Date.now() - runStart;
       const acksInSecondBefore = acknowledgedSoFar() - acknowledgedBefore;
       const inFlightAtKill = inFlight();
-      await server.stop('SIGKILL');
+      await node.stop('SIGKILL');
       const downAt = Date.now();
       await sleep(between(RESTART_PAUSE_MS));
       const restartAt = Date.now();
-      await server.start();
-      kills.push({ atMs, acksInSecondBefore, inFlightAtKill, downMs: Date.now() - downAt, restartMs: Date.now() - restartAt });
+      await node.start();
+      kills.push({ node: node.name, atMs, acksInSecondBefore, inFlightAtKill, downMs: Date.now() - downAt, restartMs: Date.now() - restartAt });
     }
     await sleep(Math.max(0, runStart + RUN_MS - Date.now()));
 
     // ---- drain: no new messages, no more cuts; wait for outboxes to empty and clients to catch up ----
-    producing = false;
-    for (const stop of stopProducing) stop();
-    for (const { client } of participants) client.stopCutting();
-    const drainStart = Date.now();
-    const outboxesEmpty = await waitFor(() => participants.every(({ client }) => client.ready && client.unacknowledged === 0),
-      DRAIN_TIMEOUT_MS);
-
-    // Every message is committed now; the server's view of each conversation is the target.
-    const conversationsByAccount = new Map<string, ConversationView[]>();
-    for (const [accountId, token] of agentTokens) {
-      const response = await fetch(`${httpUrl}/api/v1/conversations?view=all`, { headers: { authorization: `Bearer ${token}` } });
-      conversationsByAccount.set(accountId, (await response.json() as ConversationListResponse).conversations);
-    }
-    const expectedOf = (participant: Participant): ConversationView[] =>
-      (conversationsByAccount.get(participant.accountId) ?? [])
-        .filter((conversation) => !participant.visitorId || conversation.visitorId === participant.visitorId);
-    const caughtUp = await waitFor(() => participants.every((participant) =>
-      expectedOf(participant).every((conversation) =>
-        participant.client.conversations.get(conversation.id)?.contiguousSeq === conversation.lastSeq)),
-    DRAIN_TIMEOUT_MS - (Date.now() - drainStart));
-    const drainMs = Date.now() - drainStart;
-
+    cast.stopWriting();
+    const drained = await drain(cast, httpUrl, DRAIN_TIMEOUT_MS);
     for (const { client } of participants) client.stop();
-    const shutdown = await server.stop('SIGTERM');
+    const shutdowns = await Promise.all(nodes.map((node) => node.stop('SIGTERM')));
 
-    // ---- the database's account of what happened ----
-    const verifier = await openDb(cluster.databaseUrl ? { url: cluster.databaseUrl } : { dataDir: cluster.dataDir });
-    const stored = await verifier.db.select({
-      id: schema.messages.id, conversationId: schema.messages.conversationId, seq: schema.messages.seq,
-      clientId: schema.messages.clientId, body: schema.messages.body,
-    }).from(schema.messages);
-    const storedConversations = await verifier.db.select({
-      id: schema.conversations.id, lastSeq: schema.conversations.lastSeq,
-      visitorId: schema.conversations.visitorId, accountId: schema.sites.accountId,
-    }).from(schema.conversations).innerJoin(schema.sites, eq(schema.sites.id, schema.conversations.siteId));
-    await verifier.close();
-
-    const problems: string[] = [];
-    const problem = (text: string) => { if (problems.length < 50) problems.push(text); };
-    let lost = 0;
-    let storedTwice = 0;
-    let shownTwice = 0;
-    let storeGaps = 0;
-    let viewGaps = 0;
-
-    const byClientId = new Map<string, (typeof stored)[number]>();
-    const bySeq = new Map<string, (typeof stored)[number]>();
-    for (const row of stored) {
-      if (byClientId.has(row.clientId)) {
-        storedTwice += 1;
-        problem(`clientId ${row.clientId} stored twice (seq ${byClientId.get(row.clientId)!.seq} and ${row.seq})`);
-      }
-      byClientId.set(row.clientId, row);
-      const key = `${row.conversationId}:${row.seq}`;
-      if (bySeq.has(key)) problem(`seq ${key} stored twice`);
-      bySeq.set(key, row);
-    }
-    const lastSeqOf = new Map(storedConversations.map((c) => [c.id, c.lastSeq]));
-    for (const { id, lastSeq } of storedConversations) {
-      for (let seq = 1; seq <= lastSeq; seq++) {
-        if (!bySeq.has(`${id}:${seq}`)) {
-          storeGaps += 1;
-          problem(`conversation ${id} has no message at seq ${seq} (last_seq ${lastSeq})`);
-        }
-      }
-    }
-    for (const row of stored) {
-      if (row.seq > (lastSeqOf.get(row.conversationId) ?? 0)) problem(`message at seq ${row.seq} beyond last_seq of ${row.conversationId}`);
-    }
-
-    // Every acknowledged message is stored, where the acknowledgement said; nothing stored came from nowhere.
-    const sentAnywhere = new Set<string>();
-    for (const { client } of participants) {
-      for (const [clientId, sent] of client.sent) {
-        sentAnywhere.add(clientId);
-        const ack = client.acks.get(clientId);
-        const row = byClientId.get(clientId);
-        if (!ack) {
-          problem(`${client.name}: message ${clientId} never acknowledged${row ? ' (but stored)' : ''}`);
-          if (!row) lost += 1;
-          continue;
-        }
-        if (!row) {
-          lost += 1;
-          problem(`${client.name}: message ${clientId} acknowledged at seq ${ack.seq} but not stored`);
-        } else if (row.conversationId !== ack.conversationId || row.seq !== ack.seq) {
-          lost += 1;
-          problem(`${client.name}: message ${clientId} acknowledged at ${ack.conversationId}:${ack.seq}, stored at ${row.conversationId}:${row.seq}`);
-        } else if (row.body !== sent.body) {
-          problem(`${client.name}: message ${clientId} stored with another body`);
-        }
-      }
-    }
-    for (const row of stored) if (!sentAnywhere.has(row.clientId)) problem(`stored message ${row.clientId} was sent by nobody`);
-
-    // Every client was shown exactly the stored sequence of each of its conversations.
-    for (const participant of participants) {
-      const { client } = participant;
-      const expected = new Set(storedConversations
-        .filter((c) => c.accountId === participant.accountId && (!participant.visitorId || c.visitorId === participant.visitorId))
-        .map((c) => c.id));
-      for (const id of client.conversations.keys()) {
-        if (!expected.has(id)) problem(`${client.name} holds conversation ${id}, which is not its own`);
-      }
-      for (const id of expected) {
-        const lastSeq = lastSeqOf.get(id) ?? 0;
-        const delivered: MessageView[] = client.conversations.get(id)?.delivered ?? [];
-        const shown = new Set<string>();
-        delivered.forEach((message, index) => {
-          if (message.seq !== index + 1) problem(`${client.name}: ${id} shows seq ${message.seq} at position ${index + 1}`);
-          if (shown.has(message.clientId)) {
-            shownTwice += 1;
-            problem(`${client.name}: ${id} shows message ${message.clientId} twice`);
-          }
-          shown.add(message.clientId);
-          const row = bySeq.get(`${id}:${message.seq}`);
-          if (row && row.clientId !== message.clientId) problem(`${client.name}: ${id} seq ${message.seq} shows ${message.clientId}, stored ${row.clientId}`);
-        });
-        if (delivered.length < lastSeq) {
-          viewGaps += lastSeq - delivered.length;
-          problem(`${client.name}: ${id} shows ${delivered.length} of ${lastSeq} messages`);
-        }
-        if (delivered.length > lastSeq) problem(`${client.name}: ${id} shows ${delivered.length} messages, only ${lastSeq} stored`);
-      }
-      for (const reason of client.stats.fatalCloses) problem(`${client.name} was told not to reconnect: ${reason}`);
-      if (client.stats.conflictingAcks) problem(`${client.name}: ${client.stats.conflictingAcks} messages acknowledged at two positions`);
-      if (client.stats.errors.INTERNAL) problem(`${client.name}: ${client.stats.errors.INTERNAL} INTERNAL errors`);
-      if (client.stats.conflictingDeliveries) problem(`${client.name}: ${client.stats.conflictingDeliveries} seqs delivered with two different messages`);
-    }
-    for (const exit of server.unexpectedExits) problem(exit);
-
-    const total = <K extends keyof ChaosClient['stats']>(key: K) =>
-      participants.reduce((sum, { client }) => sum + (client.stats[key] as number), 0);
-    const errors: Record<string, number> = {};
-    for (const { client } of participants) {
-      for (const [code, count] of Object.entries(client.stats.errors)) errors[code] = (errors[code] ?? 0) + count;
-    }
+    const result = await verdict(participants, { url: cluster.env.databaseUrl, dataDir: cluster.env.dataDir });
+    const problems = [...result.problems, ...nodes.flatMap((node) => node.unexpectedExits)];
+    const { totals } = result;
     const counts = {
-      driver: driver === 'postgres' && useRedis ? 'postgres+redis' : driver,
+      driver: useRedis ? 'postgres+redis' : driver,
+      nodes: nodes.length,
       clients: participants.length,
-      conversations: storedConversations.length,
-      sent: total('sent'),
-      sendFrames: total('sendFrames'),
-      acknowledged: participants.reduce((sum, { client }) => sum + client.acks.size, 0),
-      repeatAcks: total('repeatAcks'),
-      deduplicatedResends: total('deduplicatedResends'),
-      stored: stored.length,
-      delivered: participants.reduce((sum, { client }) =>
-        sum + [...client.conversations.values()].reduce((n, log) => n + log.delivered.length, 0), 0),
-      duplicateDeliveriesDropped: total('duplicateDeliveriesDropped'),
-      duplicates: storedTwice + shownTwice,
-      gaps: storeGaps + viewGaps,
-      lost,
-      cuts: total('cuts'),
-      abandons: total('abandons'),
-      connects: total('connects'),
-      readies: total('readies'),
-      syncs: total('syncs'),
-      gapRepairs: total('gapRepairs'),
-      errors,
+      conversations: result.conversations,
+      sent: result.sent,
+      sendFrames: totals.sendFrames,
+      acknowledged: result.acknowledged,
+      repeatAcks: totals.repeatAcks,
+      deduplicatedResends: totals.deduplicatedResends,
+      stored: result.stored,
+      delivered: result.delivered,
+      duplicateDeliveriesDropped: totals.duplicateDeliveriesDropped,
+      duplicates: result.duplicates,
+      gaps: result.gaps,
+      lost: result.lost,
+      cuts: totals.cuts,
+      abandons: totals.abandons,
+      connects: totals.connects,
+      readies: totals.readies,
+      syncs: totals.syncs,
+      gapRepairs: totals.gapRepairs,
+      errors: result.errors,
+      connectionsPerNode: cluster.connectionsPerNode(),
       kills,
-      outboxesEmpty,
-      caughtUp,
-      drainMs,
-      shutdown,
+      ...drained,
+      shutdowns,
       seconds: Math.round((Date.now() - startedAt) / 100) / 10,
     };
     console.log(`chaos counts: ${JSON.stringify(counts, null, 2)}`);
-    if (problems.length) console.log(`chaos problems (first ${problems.length}):\n${problems.join('\n')}\n--- server log ---\n${server.log}`);
+    if (problems.length) {
+      console.log(`chaos problems (first ${problems.length}):\n${problems.join('\n')}\n${nodes.map((node) => `--- ${node.name} log ---\n${node.log}`).join('\n')}`);
+    }
 
     expect(counts.sent).toBeGreaterThanOrEqual(2000);
     expect(kills).toHaveLength(2);
-    expect({ lost, duplicates: counts.duplicates, gaps: counts.gaps }).toEqual({ lost: 0, duplicates: 0, gaps: 0 });
+    // Two nodes: both took connections, and both were killed once.
+    for (const node of nodes) expect(counts.connectionsPerNode[node.name]).toBeGreaterThan(0);
+    expect(new Set(kills.map((kill) => kill.node)).size).toBe(nodes.length);
+    expect({ lost: result.lost, duplicates: result.duplicates, gaps: result.gaps }).toEqual({ lost: 0, duplicates: 0, gaps: 0 });
     expect(counts.stored).toBe(counts.sent);
     expect(problems).toEqual([]);
-  }, 120_000);
+  }, 150_000);
 });

@@ -131,10 +131,56 @@ describe('Connection', () => {
     expect(sockets).toHaveLength(3);
     expect(failures).toEqual([1, 2]);
     readyNow();
-    current().closes(errorCatalog.GOING_AWAY.close);
+    current().closes(1006);
     vi.advanceTimersByTime(500);
     expect(sockets).toHaveLength(4);
     expect(failures).toEqual([1, 2, 1]);
+  });
+
+  it('spreads the reconnects of a server\'s clients over the GOING_AWAY window, then backs off as usual', () => {
+    const spreadMs = errorCatalog.GOING_AWAY.reconnectSpreadMs;
+    // Twenty clients of one server, each drawing its own random wait: 0, 1/20 … 19/20 of the window.
+    const clients = 20;
+    const reconnectedAt: (number | null)[] = [];
+    const socketsOf: FakeSocket[][] = [];
+    for (let i = 0; i < clients; i++) {
+      const own: FakeSocket[] = [];
+      socketsOf.push(own);
+      reconnectedAt.push(null);
+      new Connection({
+        url: socketUrl('https://chat.example.com'),
+        token: () => 'token',
+        openSocket: (_url, protocols) => {
+          const socket = new FakeSocket(protocols);
+          own.push(socket);
+          if (own.length === 2) reconnectedAt[i] = Date.now() - shutdownAt;
+          return socket;
+        },
+        onFrame: () => {},
+        backoff: { firstMs: 1_000, capMs: 8_000 },
+      }).start();
+      own[0]!.opens();
+      own[0]!.receives(READY);
+    }
+    const shutdownAt = Date.now();
+    const random = vi.spyOn(Math, 'random');
+    socketsOf.forEach((own, i) => {
+      random.mockReturnValueOnce(i / clients);
+      own[0]!.closes(errorCatalog.GOING_AWAY.close);
+    });
+    for (let elapsed = 0; elapsed < spreadMs; elapsed += 50) vi.advanceTimersByTime(50);
+    // One client every twentieth of the window; with the first backoff instead, all twenty would
+    // have come within 500-1,000 ms.
+    expect(reconnectedAt).toEqual(Array.from({ length: clients }, (_, i) => i * spreadMs / clients));
+
+    // The next attempt, if that one fails, is the ordinary backoff again.
+    random.mockReturnValue(0);
+    const first = socketsOf[0]!;
+    first[1]!.closes(1006);
+    vi.advanceTimersByTime(999);
+    expect(first).toHaveLength(2);
+    vi.advanceTimersByTime(1);
+    expect(first).toHaveLength(3);
   });
 
   it('stops for good, and says why, when the catalog says reconnecting cannot help', () => {
