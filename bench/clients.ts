@@ -7,13 +7,22 @@ import { io, type Socket } from 'socket.io-client';
 import { PROTOCOL, WS_PATH, type ServerFrame } from '../protocol/index.ts';
 import type { ParleyPair } from './parley-fixtures.ts';
 
-export type ServerKind = 'parley' | 'ws' | 'socketio';
+/** The servers bench/run.ts can measure (`--servers`); see servers/launch.ts. */
+export type ServerKind = 'parley' | 'parley2' | 'ws' | 'socketio' | 'socketio-pg';
+
+/** The wire format a server speaks: several servers share one (Parley on one or two nodes). */
+export type Protocol = 'parley' | 'ws' | 'socketio';
 
 export interface Target {
-  kind: ServerKind;
+  protocol: Protocol;
   port: number;
   /** Sent as Origin by visitors: Parley checks it against the site's allowed origins. */
   origin?: string;
+  /**
+   * Behind lib/tcp-balancer.ts, which picks a node by source address: the two ends of a pair then
+   * connect from neighbouring addresses, so that they land on different nodes.
+   */
+  splitPairs?: boolean;
 }
 
 /** What the generator needs to open one pair: a key for the baselines, tokens for Parley. */
@@ -34,7 +43,7 @@ export interface PairEvents {
 }
 
 export function connectPair(target: Target, spec: PairSpec, localAddress: string, events: PairEvents): Promise<PairConnection> {
-  switch (target.kind) {
+  switch (target.protocol) {
     case 'ws': return connectRelayPair(target, spec, localAddress, events);
     case 'socketio': return connectSocketIoPair(target, spec, localAddress, events);
     case 'parley': return connectParleyPair(target, spec, localAddress, events);
@@ -95,7 +104,8 @@ async function connectParleyPair(target: Target, spec: PairSpec, localAddress: s
     { token: spec.agentToken, role: 'agent', origin: undefined },
   ] as const;
   // The agent first, so the visitor's `ready` already sees the team online, as in real use.
-  const agent = await connectParleyEnd(url, ends[1], 1, localAddress, events);
+  const agentAddress = target.splitPairs ? neighbourOf(localAddress) : localAddress;
+  const agent = await connectParleyEnd(url, ends[1], 1, agentAddress, events);
   const visitor = await connectParleyEnd(url, ends[0], 0, localAddress, events);
   const sockets = [visitor, agent];
   return {
@@ -137,6 +147,17 @@ function connectParleyEnd(url: string, end: { token: string; role: 'visitor' | '
       if (!ready) reject(new Error(`closed before ready: ${code} ${String(reason)}`));
     });
   });
+}
+
+/**
+ * 127.0.0.2 ↔ 127.0.0.3, 127.0.0.4 ↔ 127.0.0.5…: the other parity, so the other node
+ * (lib/tcp-balancer.ts). Where only 127.0.0.1 can be bound, both ends stay on it (one node).
+ */
+function neighbourOf(address: string): string {
+  const octets = address.split('.');
+  if (Number(octets[3]) < 2) return address;
+  octets[3] = String(Number(octets[3]) ^ 1);
+  return octets.join('.');
 }
 
 // ---- shared ------------------------------------------------------------------------------------

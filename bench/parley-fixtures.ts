@@ -33,37 +33,46 @@ export interface BenchDatabase extends Database {
   drop(): Promise<void>;
 }
 
-export async function createBenchDatabase(baseUrl: string): Promise<BenchDatabase> {
+/** A fresh, empty database on the PostgreSQL server of `baseUrl`, for one run; `drop` removes it. */
+export async function createEmptyDatabase(baseUrl: string): Promise<{ url: string; name: string; drop(): Promise<void> }> {
   const name = `parley_bench_${process.pid}_${randomBytes(4).toString('hex')}`;
   const url = new URL(baseUrl);
   url.pathname = `/${name}`;
   const admin = postgres(baseUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${name}`);
   await admin.end();
-  const drop = async () => {
-    const cleanup = postgres(baseUrl, { max: 1, onnotice: () => {} });
-    // `with (force)` ends the server child's connections too, should it still hold any.
-    await cleanup.unsafe(`drop database if exists ${name} with (force)`);
-    await cleanup.end();
+  return {
+    url: url.toString(),
+    name,
+    async drop() {
+      const cleanup = postgres(baseUrl, { max: 1, onnotice: () => {} });
+      // `with (force)` ends the server child's connections too, should it still hold any.
+      await cleanup.unsafe(`drop database if exists ${name} with (force)`);
+      await cleanup.end();
+    },
   };
+}
+
+export async function createBenchDatabase(baseUrl: string): Promise<BenchDatabase> {
+  const empty = await createEmptyDatabase(baseUrl);
   let database: Database;
   try {
     // openDb runs the migrations, so the server child finds the schema in place.
-    database = await openDb({ url: url.toString(), maxConnections: 4 });
+    database = await openDb({ url: empty.url, maxConnections: 4 });
   } catch (error) {
-    await drop();
+    await empty.drop();
     throw error;
   }
   let dropped = false;
   return {
     ...database,
-    url: url.toString(),
-    name,
+    url: empty.url,
+    name: empty.name,
     async drop() {
       if (dropped) return;
       dropped = true;
       await database.close();
-      await drop();
+      await empty.drop();
     },
   };
 }

@@ -1,5 +1,6 @@
-// From results to the table on stdout: one row per measure, a column per server, and the ratios
-// Parley/ws and Parley/socket.io; then the write path, page weight and the targets.
+// From results to the table on stdout: one row per measure, a column per server measured, and the
+// ratios Parley/ws, Parley/socket.io and Parley (one and two nodes)/socket.io + INSERT; then the
+// write path, page weight and the targets.
 import type { ServerKind } from './clients.ts';
 import { stepPasses, type Step, type ThroughputResult } from './scenarios/load.ts';
 import type { IdleMemoryResult } from './scenarios/idle-memory.ts';
@@ -42,7 +43,7 @@ export interface Results {
   servers: Partial<Record<ServerKind, ServerResult>>;
   writePath?: WritePathResult;
   pageWeight?: PageWeightResult;
-  ratios: { parleyOverWs?: Ratios; parleyOverSocketio?: Ratios };
+  ratios: { parleyOverWs?: Ratios; parleyOverSocketio?: Ratios; parleyOverSocketioPg?: Ratios; parley2OverSocketioPg?: Ratios };
   /** Latency at the fastest throughput step every server passed: like for like when the latency rate is too fast for one. */
   atCommonRate?: CommonRate;
   targets: Target[];
@@ -89,6 +90,18 @@ export function targetsOf(results: Results): Target[] {
   if (io) {
     targets.push({ name: 'throughput with persistence vs socket.io', required: '≥ 1.0×', actual: `${io.throughput}×`, met: io.throughput >= 1 });
   }
+  // Like for like: both store every message before relaying it.
+  const insert = results.servers['socketio-pg'];
+  for (const kind of ['parley', 'parley2'] as const) {
+    const ratio = results.ratios[kind === 'parley' ? 'parleyOverSocketioPg' : 'parley2OverSocketioPg'];
+    const server = results.servers[kind];
+    if (!ratio || !server || !insert) continue;
+    targets.push({
+      name: `throughput, ${server.label} vs socket.io + INSERT (p99 ≤ 50 ms)`, required: '≥ 3×',
+      actual: `${ratio.throughput}× (${number(server.throughput.maxDeliveredPerSecond)} vs ${number(insert.throughput.maxDeliveredPerSecond)} msg/s)`,
+      met: ratio.throughput >= 3,
+    });
+  }
   if (ws) {
     targets.push({ name: 'p99 latency vs bare ws', required: '≤ 1.5×', actual: `${ws.latencyP99}×`, met: ws.latencyP99 <= 1.5 });
   }
@@ -121,25 +134,35 @@ const number = (value: number | null | undefined, digits = 0) =>
   value === null || value === undefined ? '–' : value.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const times = (value: number | undefined) => (value === undefined ? '–' : `${value.toFixed(2)}×`);
 
+/** Columns in this order, for the servers a run measured; then the ratios it could compute. */
+const COLUMNS: ServerKind[] = ['parley', 'parley2', 'ws', 'socketio', 'socketio-pg'];
+const RATIO_COLUMNS = [
+  ['parleyOverWs', 'Parley/ws', 'ws'],
+  ['parleyOverSocketio', 'Parley/socket.io', 'socketio'],
+  ['parleyOverSocketioPg', 'Parley/socket.io+INSERT', 'socketio-pg'],
+  ['parley2OverSocketioPg', 'Parley×2/socket.io+INSERT', 'socketio-pg'],
+] as const;
+
 export function formatResults(results: Results): string {
-  const kinds: ServerKind[] = ['parley', 'ws', 'socketio'];
   const s = results.servers;
-  const { parleyOverWs: ws, parleyOverSocketio: io } = results.ratios;
-  const latencyRate = s.parley?.latency.offeredPerSecond ?? s.ws?.latency.offeredPerSecond ?? 0;
+  const kinds = COLUMNS.filter((kind) => s[kind]);
+  const ratioColumns = RATIO_COLUMNS.filter(([key]) => results.ratios[key]);
+  const latencyRate = Object.values(s)[0]?.latency.offeredPerSecond ?? 0;
   const row = (name: string, value: (r: ServerResult) => string, ratio?: keyof Ratios): Row =>
-    [name, ...kinds.map((kind) => (s[kind] ? value(s[kind]!) : '–')), times(ratio && ws?.[ratio]), times(ratio && io?.[ratio])];
+    [name, ...kinds.map((kind) => value(s[kind]!)), ...ratioColumns.map(([key]) => times(ratio && results.ratios[key]?.[ratio]))];
   const common = results.atCommonRate;
   const commonRow = (field: 'p50Ms' | 'p99Ms'): Row[] => {
     if (!common) return [];
     const value = (kind: ServerKind) => common[field][kind];
-    const ratio = (other: ServerKind) => (value('parley') && value(other) ? value('parley')! / value(other)! : undefined);
+    const ratio = (mine: ServerKind, other: ServerKind) => (value(mine) && value(other) ? value(mine)! / value(other)! : undefined);
     return [[`  ${field.slice(0, 3)} (ms) at ${number(common.rate)} msg/s, fastest step all passed`,
-      ...kinds.map((kind) => number(value(kind), 2)), times(ratio('ws')), times(ratio('socketio'))]];
+      ...kinds.map((kind) => number(value(kind), 2)),
+      ...ratioColumns.map(([key, , other]) => times(ratio(key.startsWith('parley2') ? 'parley2' : 'parley', other)))]];
   };
 
   const out: string[] = [];
   out.push(table([
-    ['', 'Parley', 'bare ws', 'socket.io', 'Parley/ws', 'Parley/socket.io'],
+    ['', ...kinds.map((kind) => s[kind]!.label), ...ratioColumns.map(([, title]) => title)],
     row(`latency p50 (ms) at ${number(latencyRate)} msg/s`, (r) => number(r.latency.latency.p50Ms, 2), 'latencyP50'),
     row('latency p99 (ms)', (r) => number(r.latency.latency.p99Ms, 2), 'latencyP99'),
     row('latency max (ms)', (r) => number(r.latency.latency.maxMs, 1), 'latencyMax'),

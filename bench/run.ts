@@ -1,13 +1,16 @@
-// `npm run bench [-- --quick] [--out file.json] [--profile] [--heap-snapshot] [--servers parley,ws,socketio] [--generators N]`
+// `npm run bench [-- --quick] [--out file.json] [--profile] [--heap-snapshot] [--servers parley,parley2,ws,socketio,socketio-pg] [--generators N]`
 //
-// Measures Parley and, in the same run with the same load generator, two baselines: a bare `ws`
-// relay (the limit of Node) and socket.io with rooms. For each server: latency at a fixed rate,
+// Measures Parley and, in the same run with the same load generator, three baselines: a bare `ws`
+// relay (the limit of Node), socket.io with rooms, and socket.io with rooms that INSERTs every
+// message into PostgreSQL before relaying it. With REDIS_URL, also Parley on two nodes behind a
+// TCP balancer, each pair's ends on different nodes. For each server: latency at a fixed rate,
 // throughput by steps until p99 passes 50 ms, and idle memory per connection. Then the write path
 // on PostgreSQL (one commit per message vs group commit) and the page weight of the bundles.
 // Prints a table and writes everything to bench/results/<timestamp>.json.
 //
-// The server runs pinned to core 0 and the generators to the other cores (taskset). Parley runs
-// on a fresh PostgreSQL database created from DATABASE_URL and dropped at the end.
+// The server runs pinned to core 0 (both nodes of a two-node run) and the generators to the other
+// cores (taskset). Each server that stores runs on a fresh PostgreSQL database created from
+// DATABASE_URL and dropped after it.
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,8 +20,8 @@ import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { cpuPlan, killAllNow, stopAll } from './lib/processes.ts';
 import { GeneratorPool } from './generators.ts';
-import { ServerUnderTest, SERVER_LABELS } from './servers/launch.ts';
-import { createBenchDatabase, seedPairs, type BenchDatabase, type SeededPair } from './parley-fixtures.ts';
+import { requirementsOf, ServerUnderTest, SERVER_LABELS } from './servers/launch.ts';
+import { createBenchDatabase, createEmptyDatabase, seedPairs, type BenchDatabase } from './parley-fixtures.ts';
 import { describeStep, measureStep, runThroughput, type RampPlan, type StepTiming } from './scenarios/load.ts';
 import { idlePairsNeeded, runIdleMemory } from './scenarios/idle-memory.ts';
 import { runWritePath, type WritePathPlan } from './scenarios/write-path.ts';
@@ -56,7 +59,8 @@ const QUICK: Plan = {
   writePath: { writers: 50, warmupMs: 200, durationMs: 1_000, poolSize: 10, maxBatch: 500 },
 };
 
-const ALL_SERVERS: ServerKind[] = ['ws', 'socketio', 'parley'];
+const ALL_SERVERS: ServerKind[] = ['ws', 'socketio', 'socketio-pg', 'parley', 'parley2'];
+const isParley = (kind: ServerKind) => kind === 'parley' || kind === 'parley2';
 const resultsDir = fileURLToPath(new URL('./results', import.meta.url));
 
 const { values: args } = parseArgs({
@@ -76,16 +80,14 @@ const { values: args } = parseArgs({
 
 const log = (line: string) => console.log(line);
 
-/** Messages stored, deliveries recorded by status, and what the sink received. */
-async function webhookTally(database: BenchDatabase, registered: number, received: number): Promise<NonNullable<Results['webhooks']>> {
+/** Messages stored and deliveries recorded by status in one Parley database. */
+async function webhookTally(database: BenchDatabase): Promise<{ messagesStored: number; deliveries: Record<string, number> }> {
   const client = (database.db as unknown as { $client: { unsafe(text: string): Promise<Record<string, unknown>[]> } }).$client;
   const [messages] = await client.unsafe('select count(*)::int as n from messages');
   const deliveries = await client.unsafe('select status, count(*)::int as n from webhook_deliveries group by status');
   return {
-    registered,
     messagesStored: Number(messages?.n ?? 0),
     deliveries: Object.fromEntries(deliveries.map((row) => [String(row.status), Number(row.n)])),
-    received,
   };
 }
 
@@ -95,15 +97,22 @@ async function main(): Promise<void> {
     throw new Error('Set DATABASE_URL to a PostgreSQL server the bench may create databases on, ' +
       'e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm run bench');
   }
+  const redisUrl = process.env.REDIS_URL || undefined;
   const plan = args.quick ? QUICK : FULL;
-  const servers = args.servers.split(',').map((name) => name.trim()) as ServerKind[];
-  for (const kind of servers) if (!ALL_SERVERS.includes(kind)) throw new Error(`unknown server "${kind}"`);
+  const named = args.servers.split(',').map((name) => name.trim()) as ServerKind[];
+  for (const kind of named) if (!ALL_SERVERS.includes(kind)) throw new Error(`unknown server "${kind}"`);
+  const servers = named.filter((kind) => {
+    if (!requirementsOf(kind).redis || redisUrl) return true;
+    log(`${SERVER_LABELS[kind]} skipped: REDIS_URL is not set (its nodes talk through Redis)`);
+    return false;
+  });
   const started = new Date();
   const stamp = started.toISOString().replace(/[:.]/g, '-');
 
   const generators = await GeneratorPool.start(Number(args.generators) || cpuPlan.generatorCount);
-  let database: BenchDatabase | null = null;
-  cleanups.push(async () => { await generators.stop(); await database?.drop(); });
+  // The database of the server being measured, dropped on any exit path.
+  let dropDatabase: (() => Promise<void>) | null = null;
+  cleanups.push(async () => { await generators.stop(); await dropDatabase?.(); });
 
   const results: Results = {
     version: 1,
@@ -123,32 +132,50 @@ async function main(): Promise<void> {
     log(`warning: load average ${String(results.machine.loadAverageAtStart)} before starting; other work on this machine will skew the numbers`);
   }
 
-  let parleyPairs: SeededPair[] = [];
-  let webhookSink: { sink: WebhookSink; registered: number } | null = null;
-  if (servers.includes('parley')) {
-    database = await createBenchDatabase(baseUrl);
-    parleyPairs = await seedPairs(database, plan.pairs + idlePairsNeeded(plan.idleConnections));
-    if (args.webhooks) {
-      const sink = await startWebhookSink();
-      cleanups.push(() => sink.close());
-      const registered = await registerWebhooks(database, sink.url);
-      // The sink listens on loopback, which the address guard refuses unless told otherwise.
-      process.env.WEBHOOKS_ALLOW_PRIVATE = 'true';
-      log(`${registered} webhooks registered (message.created → ${sink.url})`);
-      webhookSink = { sink, registered };
-    }
+  let webhookSink: WebhookSink | null = null;
+  if (args.webhooks && servers.some(isParley)) {
+    webhookSink = await startWebhookSink();
+    cleanups.push(() => webhookSink!.close());
+    // The sink listens on loopback, which the address guard refuses unless told otherwise.
+    process.env.WEBHOOKS_ALLOW_PRIVATE = 'true';
   }
+  const webhooks = { registered: 0, messagesStored: 0, deliveries: {} as Record<string, number> };
 
   for (const kind of servers) {
     log(`\n${SERVER_LABELS[kind]}`);
-    const pairsFor = (from: number, count: number): PairSpec[] => kind === 'parley'
-      ? parleyPairs.slice(from, from + count).map((p, i) => ({ key: `p${from + i}`, visitorToken: p.visitorToken, agentToken: p.agentToken, conversationId: p.conversationId }))
-      : Array.from({ length: count }, (_, i) => ({ key: `p${from + i}` }));
-    results.servers[kind] = await measureServer(kind, plan, generators, database?.url, pairsFor, stamp);
+    let pairsFor = (from: number, count: number): PairSpec[] => Array.from({ length: count }, (_, i) => ({ key: `p${from + i}` }));
+    let databaseUrl: string | undefined;
+    let parleyDatabase: BenchDatabase | null = null;
+    if (isParley(kind)) {
+      // A database of its own for each Parley run, so the second does not start on the first's messages.
+      parleyDatabase = await createBenchDatabase(baseUrl);
+      dropDatabase = () => parleyDatabase!.drop();
+      const seeded = await seedPairs(parleyDatabase, plan.pairs + idlePairsNeeded(plan.idleConnections));
+      pairsFor = (from, count) => seeded.slice(from, from + count).map((p, i) =>
+        ({ key: `p${from + i}`, visitorToken: p.visitorToken, agentToken: p.agentToken, conversationId: p.conversationId }));
+      databaseUrl = parleyDatabase.url;
+      if (webhookSink) {
+        const registered = await registerWebhooks(parleyDatabase, webhookSink.url);
+        webhooks.registered += registered;
+        log(`${registered} webhooks registered (message.created → ${webhookSink.url})`);
+      }
+    } else if (requirementsOf(kind).database) {
+      const empty = await createEmptyDatabase(baseUrl);
+      dropDatabase = () => empty.drop();
+      databaseUrl = empty.url;
+    }
+    results.servers[kind] = await measureServer(kind, plan, generators, { databaseUrl, redisUrl }, pairsFor, stamp);
+    if (webhookSink && parleyDatabase) {
+      const tally = await webhookTally(parleyDatabase);
+      webhooks.messagesStored += tally.messagesStored;
+      for (const [status, n] of Object.entries(tally.deliveries)) webhooks.deliveries[status] = (webhooks.deliveries[status] ?? 0) + n;
+    }
+    await dropDatabase?.();
+    dropDatabase = null;
   }
 
-  if (webhookSink && database) {
-    results.webhooks = await webhookTally(database, webhookSink.registered, webhookSink.sink.received());
+  if (webhookSink) {
+    results.webhooks = { ...webhooks, received: webhookSink.received() };
     log(`\nWebhooks: ${JSON.stringify(results.webhooks)}`);
   }
 
@@ -159,9 +186,11 @@ async function main(): Promise<void> {
   log('\nPage weight');
   results.pageWeight = await runPageWeight();
 
-  const { parley, ws, socketio } = results.servers;
+  const { parley, parley2, ws, socketio, 'socketio-pg': socketioPg } = results.servers;
   if (parley && ws) results.ratios.parleyOverWs = ratiosOf(parley, ws);
   if (parley && socketio) results.ratios.parleyOverSocketio = ratiosOf(parley, socketio);
+  if (parley && socketioPg) results.ratios.parleyOverSocketioPg = ratiosOf(parley, socketioPg);
+  if (parley2 && socketioPg) results.ratios.parley2OverSocketioPg = ratiosOf(parley2, socketioPg);
   results.atCommonRate = commonRateOf(results.servers);
   results.targets = targetsOf(results);
   results.durationSeconds = Math.round((Date.now() - started.getTime()) / 1000);
@@ -174,9 +203,14 @@ async function main(): Promise<void> {
 }
 
 /** One server: start it, connect the pairs, latency, throughput; then a fresh start for idle memory. */
-async function measureServer(kind: ServerKind, plan: Plan, generators: GeneratorPool, databaseUrl: string | undefined,
+async function measureServer(kind: ServerKind, plan: Plan, generators: GeneratorPool,
+  services: { databaseUrl?: string | undefined; redisUrl?: string | undefined },
   pairsFor: (from: number, count: number) => PairSpec[], stamp: string): Promise<ServerResult> {
-  const start = () => ServerUnderTest.start(kind, kind === 'parley' && databaseUrl ? { databaseUrl } : {});
+  const options = {
+    ...(services.databaseUrl ? { databaseUrl: services.databaseUrl } : {}),
+    ...(services.redisUrl && requirementsOf(kind).redis ? { redisUrl: services.redisUrl } : {}),
+  };
+  const start = () => ServerUnderTest.start(kind, options);
   let server = await start();
   try {
     const connected = await generators.connect(server.target, pairsFor(0, plan.pairs));

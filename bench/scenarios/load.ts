@@ -27,15 +27,18 @@ export interface Step {
   undelivered: number;
   unexpected: number;
   problems: Record<string, number>;
-  /** Server process CPU over the window, % of one core (the server is single-threaded JS). */
+  /** Server process CPU over the window, % of one core (the server is single-threaded JS; several nodes: their sum). */
   serverCpuPercent: number;
   serverCpuUsPerMessage: number;
   /** The PostgreSQL backends serving the server's database, per delivered message (Parley only). */
   postgresCpuUsPerMessage: number | null;
   postgresCpuPercent: number | null;
+  /** The TCP balancer in front of a multi-node server, % of one core (null without one). */
+  balancerCpuPercent: number | null;
   /**
    * CPU used during the window by processes outside the bench (machine busy time minus server,
-   * generators and PostgreSQL), % of one core. Above ~20 the step competed for the cores.
+   * generators, balancer and PostgreSQL), % of one core. Above ~20 the step competed for the cores.
+   * Redis, shared with whatever else uses it, is counted here.
    */
   otherCpuPercent: number | null;
   /** The whole machine, % of one core (so up to 100 × cores). */
@@ -97,6 +100,7 @@ async function runStep(server: ServerUnderTest, generators: GeneratorPool, rate:
   const sampleServer = async () => ({
     cpu: await server.cpuSeconds(),
     postgres: server.databaseName ? postgresCpuSeconds(server.databaseName) : null,
+    balancer: server.balancerCpuSeconds(),
     machine: machineBusySeconds(),
     serverCore: cpuPlan.pinned ? machineBusySeconds(Number(cpuPlan.server)) : null,
   });
@@ -116,6 +120,7 @@ async function runStep(server: ServerUnderTest, generators: GeneratorPool, rate:
   const percent = (from: number | null, to: number | null) => (from === null || to === null ? null : (100 * (to - from)) / seconds);
   const serverCpuPercent = percent(first.cpu, last.cpu)!;
   const postgresCpuPercent = percent(first.postgres, last.postgres);
+  const balancerCpuPercent = percent(first.balancer, last.balancer);
   const machinePercent = percent(first.machine, last.machine);
   const serverCorePercent = percent(first.serverCore, last.serverCore);
   return {
@@ -131,10 +136,11 @@ async function runStep(server: ServerUnderTest, generators: GeneratorPool, rate:
     postgresCpuUsPerMessage: first.postgres !== null && last.postgres !== null
       ? round(((last.postgres - first.postgres) * 1e6) / delivered) : null,
     postgresCpuPercent: postgresCpuPercent === null ? null : round(postgresCpuPercent),
+    balancerCpuPercent: balancerCpuPercent === null ? null : round(balancerCpuPercent),
     machineCpuPercent: machinePercent === null ? null : round(machinePercent),
     serverCoreBusyPercent: serverCorePercent === null ? null : round(serverCorePercent),
     otherCpuPercent: machinePercent === null ? null
-      : round(Math.max(0, machinePercent - serverCpuPercent - run.generatorsCpuPercentTotal - (postgresCpuPercent ?? 0))),
+      : round(Math.max(0, machinePercent - serverCpuPercent - run.generatorsCpuPercentTotal - (postgresCpuPercent ?? 0) - (balancerCpuPercent ?? 0))),
     serverEventLoopDelay: roundAll(stats.eventLoopDelay),
     generatorCpuPercent: round(run.generatorCpuPercent),
     generatorSendLagP99Ms: run.sendLagP99Ms,
@@ -220,6 +226,7 @@ export function describeStep(step: Step): string {
   return `${step.offeredPerSecond} msg/s → ${step.deliveredPerSecond} delivered, ` +
     `p50 ${step.latency.p50Ms} p99 ${step.latency.p99Ms} max ${step.latency.maxMs} ms; CPU: server ${step.serverCpuPercent}%` +
     (step.postgresCpuPercent === null ? '' : `, PostgreSQL ${step.postgresCpuPercent}%`) +
+    (step.balancerCpuPercent === null ? '' : `, balancer ${step.balancerCpuPercent}%`) +
     (step.serverCoreBusyPercent === null ? '' : `, server's core ${step.serverCoreBusyPercent}% busy`) +
     `, generators ${step.generatorCpuPercent}%, others ${step.otherCpuPercent ?? '?'}%` +
     (step.undelivered ? `; ${step.undelivered} undelivered` : '') +
