@@ -102,7 +102,13 @@ export class BenchChild {
         reject(new Error(`${this.name}: no reply to ${String(message.type)} within ${timeoutMs} ms\n${this.tail()}`));
       }, timeoutMs);
       this.pending.set(id, { resolve: resolve as (message: Reply) => void, reject, timer });
-      this.process.send({ ...message, id });
+      // With a callback, a child already gone rejects this request instead of throwing from an event.
+      this.process.send({ ...message, id }, (error) => {
+        if (!error) return;
+        clearTimeout(timer);
+        this.pending.delete(id);
+        reject(new Error(`${this.name}: ${error.message}`));
+      });
     });
   }
 

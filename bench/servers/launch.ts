@@ -52,7 +52,7 @@ export class ServerUnderTest {
     const env: NodeJS.ProcessEnv = {
       ...(spec.needsDatabase ? { DATABASE_URL: options.databaseUrl } : {}),
       // Every node of this start on one prefix of its own: the Redis server may be shared.
-      ...(spec.needsRedis ? { REDIS_URL: options.redisUrl, BENCH_REDIS_PREFIX: `parley-bench-${randomBytes(4).toString('hex')}:` } : {}),
+      ...(spec.needsRedis ? { BENCH_REDIS_URL: options.redisUrl, BENCH_REDIS_PREFIX: `parley-bench-${randomBytes(4).toString('hex')}:` } : {}),
     };
     // Every node on the server core: a two-node run has the CPU a one-node run has, so it
     // measures what crossing nodes costs, not what a second core would add.

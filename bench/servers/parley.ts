@@ -1,8 +1,9 @@
 // Parley as it ships, for the bench: buildApp on PostgreSQL (DATABASE_URL names the fresh database
 // the orchestrator created and seeded, see bench/parley-fixtures.ts), listening on 127.0.0.1.
-// Every message is committed before its ack, exactly as in production. With REDIS_URL it is one
-// node of several (`parley2`): the Redis broker as server/main.ts makes it, on a key prefix of the
-// run's own (BENCH_REDIS_PREFIX), since the Redis server may be shared.
+// Every message is committed before its ack, exactly as in production. With BENCH_REDIS_URL it is
+// one node of several (`parley2`): the Redis broker as server/main.ts makes it, on a key prefix of
+// the run's own (BENCH_REDIS_PREFIX), since the Redis server may be shared. Not REDIS_URL, which the
+// orchestrator's own environment may carry into a one-node run.
 import type { AddressInfo } from 'node:net';
 import { openDb } from '../../db/index.ts';
 import { buildApp } from '../../server/app.ts';
@@ -18,12 +19,14 @@ const { config, raised } = withoutRateLimits(testConfig({
   logLevel: 'warn',
   // bench/run.ts --webhooks delivers to a sink on loopback.
   webhooksAllowPrivate: process.env.WEBHOOKS_ALLOW_PRIVATE === 'true',
+  // What else a node shares through Redis in production (REST rate limits…) follows the broker.
+  redisUrl: process.env.BENCH_REDIS_URL || undefined,
 }));
 const database = await openDb({ url, ...(maxConnections ? { maxConnections } : {}) });
 let broker;
-if (process.env.REDIS_URL) {
+if (process.env.BENCH_REDIS_URL) {
   const { RedisBroker } = await import('../../server/realtime/redis.ts');
-  broker = new RedisBroker(process.env.REDIS_URL, process.env.BENCH_REDIS_PREFIX || 'parley-bench:');
+  broker = new RedisBroker(process.env.BENCH_REDIS_URL, process.env.BENCH_REDIS_PREFIX || 'parley-bench:');
 }
 const app = await buildApp(config, { db: database.db, ...(broker ? { broker } : {}) });
 
