@@ -18,7 +18,7 @@ import { availableParallelism, loadavg, totalmem, release } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
-import { cpuPlan, killAllNow, stopAll } from './lib/processes.ts';
+import { cpuPlan, killAllNow, openFileLimit, stopAll } from './lib/processes.ts';
 import { GeneratorPool } from './generators.ts';
 import { requirementsOf, ServerUnderTest, SERVER_LABELS } from './servers/launch.ts';
 import { createBenchDatabase, createEmptyDatabase, seedPairs, type BenchDatabase } from './parley-fixtures.ts';
@@ -236,8 +236,12 @@ async function measureServer(kind: ServerKind, plan: Plan, generators: Generator
 
     log('  idle memory');
     server = await start();
+    // A balancer holds two descriptors per connection (client and node): it carries at most half the file limit.
+    const fileLimit = server.balancer ? openFileLimit() : null;
+    const idleConnections = fileLimit ? Math.min(plan.idleConnections, 2 * Math.floor((fileLimit - 500) / 4)) : plan.idleConnections;
+    if (idleConnections < plan.idleConnections) log(`    ${idleConnections} connections, not ${plan.idleConnections}: the balancer's open-file limit is ${fileLimit}`);
     const snapshots = args['heap-snapshot'] ? join(resultsDir, 'profiles', `${stamp}-${kind}-idle`) : undefined;
-    const idleMemory = await runIdleMemory(server, generators, pairsFor(plan.pairs, idlePairsNeeded(plan.idleConnections)), snapshots);
+    const idleMemory = await runIdleMemory(server, generators, pairsFor(plan.pairs, idlePairsNeeded(idleConnections)), snapshots);
     if (snapshots) log(`    heap snapshots: ${snapshots}-{before,after}.heapsnapshot (tsx bench/heap-summary.ts after before ${idleMemory.connections})`);
     log(`    ${idleMemory.connections} connections (opened in ${idleMemory.connectSeconds} s): ` +
       `${(idleMemory.rssPerConnectionBytes / 1024).toFixed(1)} KB RSS, ${(idleMemory.heapPerConnectionBytes / 1024).toFixed(1)} KB heap each` +

@@ -153,6 +153,17 @@ export function killAllNow(): void {
   for (const child of running) child.process.kill('SIGKILL');
 }
 
+/** This process's open-file limit (children inherit it), or null where /proc is missing. */
+export function openFileLimit(): number | null {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const soft = Number(line?.split(/\s{2,}/)[1]);
+    return Number.isFinite(soft) ? soft : null;
+  } catch {
+    return null;
+  }
+}
+
 // ---- CPU time from /proc, readable even while the child's event loop is saturated ----------------
 
 const ticksPerSecond = (() => {
