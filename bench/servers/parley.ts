@@ -1,9 +1,9 @@
 // Parley as it ships, for the bench: buildApp on PostgreSQL (DATABASE_URL names the fresh database
 // the orchestrator created and seeded, see bench/parley-fixtures.ts), listening on 127.0.0.1.
 // Every message is committed before its ack, exactly as in production. With BENCH_REDIS_URL it is
-// one node of several (`parley2`): the Redis broker as server/main.ts makes it, on a key prefix of
-// the run's own (BENCH_REDIS_PREFIX), since the Redis server may be shared. Not REDIS_URL, which the
-// orchestrator's own environment may carry into a one-node run.
+// one node of several (`parley2`): broker and presence in Redis as server/main.ts makes them, on a
+// key prefix of the run's own (BENCH_REDIS_PREFIX), since the Redis server may be shared. Not
+// REDIS_URL, which the orchestrator's own environment may carry into a one-node run.
 import type { AddressInfo } from 'node:net';
 import { openDb } from '../../db/index.ts';
 import { buildApp } from '../../server/app.ts';
@@ -23,19 +23,17 @@ const { config, raised } = withoutRateLimits(testConfig({
   redisUrl: process.env.BENCH_REDIS_URL || undefined,
 }));
 const database = await openDb({ url, ...(maxConnections ? { maxConnections } : {}) });
-let broker;
-if (process.env.BENCH_REDIS_URL) {
-  const { RedisBroker } = await import('../../server/realtime/redis.ts');
-  broker = new RedisBroker(process.env.BENCH_REDIS_URL, process.env.BENCH_REDIS_PREFIX || 'parley-bench:');
-}
-const app = await buildApp(config, { db: database.db, ...(broker ? { broker } : {}) });
+const redis = process.env.BENCH_REDIS_URL
+  ? { url: process.env.BENCH_REDIS_URL, prefix: process.env.BENCH_REDIS_PREFIX || 'parley-bench:' }
+  : undefined;
+const app = await buildApp(config, { db: database.db, ...(redis ? { redis } : {}) });
 
 const listening = serveBenchCommands('parley', async () => {
   await app.close();
   await database.close();
 });
 await app.listen({ host: '127.0.0.1', port: 0, backlog: 4096 });
-listening((app.server.address() as AddressInfo).port, { rateLimitsRaised: raised, ...(broker ? { broker: 'redis' } : {}) });
+listening((app.server.address() as AddressInfo).port, { rateLimitsRaised: raised, ...(redis ? { broker: 'redis' } : {}) });
 
 /**
  * The gateway may gain per-connection rate limits (a count per second or per window). The bench
