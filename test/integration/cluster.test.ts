@@ -2,7 +2,9 @@
 // balancer: a visitor on node A and an agent on node B talk both ways with typing and presence;
 // node A is killed and the visitor resumes on node B with nothing lost, while the agents node A held
 // go offline within the presence TTL; then 50 visitors start conversations at once on both nodes
-// and each is assigned exactly once, never past an agent's capacity.
+// and each is assigned exactly once, never past an agent's capacity; Redis is cut off (the test's
+// own proxy stands between the nodes and Redis) while messages flow, and every message reaches
+// every client after it returns.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,11 +15,15 @@ import type { LoginResponse, ServerFrame } from '../../protocol/index.ts';
 import { CHAOS_PASSWORD, type ChaosFixtures } from '../chaos/server-child.ts';
 import { NodeProcess, clusterEnv, freePort, type ClusterEnv } from '../cluster/node-process.ts';
 import { TestClient, post, useRedis } from '../helpers.ts';
+import { TcpProxy, hostPortOf } from '../tcp-proxy.ts';
+import { Follower, exchangeThroughOutage } from '../cluster/follower.ts';
 
 const ORIGIN = 'http://cluster.test';
 const PRESENCE_TTL_MS = 1_500;
 const CAPACITIES = [10, 15, 20];
 const VISITORS = 50;
+const BUS_PROBE_MS = 250;
+const OUTAGE_MS = 2_000;
 
 if (!useRedis) console.log('cluster: skipped here, two nodes need PostgreSQL and Redis: the postgres+redis project runs it');
 
@@ -27,12 +33,17 @@ describe.runIf(useRedis)('two nodes behind a load balancer', () => {
   let a: NodeProcess;
   let b: NodeProcess;
   let fixtures: ChaosFixtures['accounts'][number];
+  let redisProxy: TcpProxy;
   const clients: TestClient[] = [];
 
   beforeAll(async () => {
     scratch = mkdtempSync(join(tmpdir(), 'parley-cluster-'));
     cluster = await clusterEnv({ scratch, fixtures: { accounts: 1, agentsPerAccount: 1 + CAPACITIES.length, origin: ORIGIN } });
-    const extra = { PRESENCE_TTL_MS: String(PRESENCE_TTL_MS) };
+    redisProxy = await TcpProxy.start(hostPortOf(process.env.REDIS_URL!));
+    const extra = {
+      PRESENCE_TTL_MS: String(PRESENCE_TTL_MS), BUS_PROBE_MS: String(BUS_PROBE_MS),
+      REDIS_URL: `redis://127.0.0.1:${redisProxy.port}`,
+    };
     a = new NodeProcess(cluster.nodeEnv(await freePort(), extra), 'A');
     b = new NodeProcess(cluster.nodeEnv(await freePort(), extra), 'B');
     await Promise.all([a.start(), b.start()]);
@@ -43,6 +54,7 @@ describe.runIf(useRedis)('two nodes behind a load balancer', () => {
     await a?.stop('SIGKILL');
     await b?.stop('SIGKILL');
     await cluster?.close();
+    await redisProxy?.close();
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
@@ -177,5 +189,20 @@ describe.runIf(useRedis)('two nodes behind a load balancer', () => {
     } finally {
       await sql.end();
     }
+  }, 60_000);
+
+  it('keeps both nodes serving while Redis is cut off, and brings every message to every client when it returns', async () => {
+    const visitorOnA = await visitorOn(a);
+    const visitor = new Follower(visitorOnA.socket);
+    const agentOnB = await agentConsole(b, fixtures.agentEmails[2]!);
+    const agent = new Follower(agentOnB.socket);
+    const { total, ackedDuringOutage, longest, caughtUp } = await exchangeThroughOutage(
+      { visitorSocket: visitorOnA.socket, visitor, agentSocket: agentOnB.socket, agent },
+      { cut: () => redisProxy.cut(), restore: () => redisProxy.restore() }, OUTAGE_MS);
+    console.log(`cluster: ${total} messages, ${ackedDuringOutage} acknowledged while Redis was cut off for ${OUTAGE_MS} ms; ` +
+      `longest delay from ack to the other node's client: ${longest} ms (BUS_PROBE_MS ${BUS_PROBE_MS})`);
+    expect(ackedDuringOutage).toBeGreaterThan(10);
+    expect(caughtUp).toEqual({ visitor: total, agent: total });
+    expect(longest).toBeLessThan(OUTAGE_MS + 500 + 4 * BUS_PROBE_MS + 1_500);
   }, 60_000);
 });
