@@ -3,6 +3,7 @@
 import type { MessageView, ServerFrame } from '../../protocol/index.ts';
 import { randomUUID } from 'node:crypto';
 import type { TestClient } from '../helpers.ts';
+import { waitFor } from './node-process.ts';
 
 /** A client that keeps every message of one conversation by seq, and catches up on `resync`. */
 export class Follower {
@@ -60,7 +61,7 @@ export async function exchangeThroughOutage(
   agent.follow(conversationId);
   visitor.arrivedAt.set(1, Date.now());
   const ackedAt = new Map<number, number>([[1, Date.now()]]);
-  await waitFor(() => agent.arrivedAt.has(1));
+  await waitFor(() => agent.arrivedAt.has(1), 10_000);
 
   // Both write during the outage; each write is acknowledged (committed) by its own node.
   let writing = true;
@@ -91,9 +92,4 @@ export async function exchangeThroughOutage(
   const delays = [...ackedAt.entries()].map(([seq, at]) =>
     Math.max((visitor.arrivedAt.get(seq) ?? Infinity) - at, (agent.arrivedAt.get(seq) ?? Infinity) - at));
   return { total, ackedDuringOutage, longest: Math.max(...delays), caughtUp: { visitor: visitor.contiguous(), agent: agent.contiguous() } };
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
 }
