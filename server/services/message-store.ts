@@ -9,7 +9,7 @@
 //   nodes writing the same conversation at the same time;
 // - idempotency: a clientId already stored is skipped and the stored message returned instead.
 import { pgErrorKind } from '../../db/errors.ts';
-import { preparedQuery, type Db, type PreparedQuery, type schema } from '../../db/index.ts';
+import { genericPlanQuery, preparedQuery, type Db, type PreparedQuery, type schema } from '../../db/index.ts';
 import type { ConversationStatus } from '../../protocol/index.ts';
 
 export interface NewMessage {
@@ -55,7 +55,12 @@ interface RawRow {
 // $3 author kinds, $4 author ids, $5 bodies, $6 bot names), not one JSON document: PostgreSQL estimates unnest()
 // of an array at 10 rows, jsonb_to_recordset() at 100, and a plan made for 100 hashes whole tables
 // where a batch of a few messages should probe their indexes (bench/experiments/statement-costs.ts).
-const APPEND_BATCH = `
+// The statement runs on its generic plan (db/index.ts, genericPlanQuery), made without knowing how
+// many messages come: the check for stored clientIds is a LATERAL subquery with LIMIT 1, which the
+// planner cannot turn into a join, so it stays one index probe per message. As NOT EXISTS it became
+// an anti-join that the generic plan made a hash over a sequential scan of all messages (1.6 ms for
+// one message at 7,000 rows, growing with the table).
+export const APPEND_BATCH = `
   with input as (
     select t.ord::int as ord, t.conversation_id::uuid as conversation_id, t.client_id,
       t.author_kind::author_kind as author_kind, t.author_id::uuid as author_id, t.author_name, t.body
@@ -64,7 +69,11 @@ const APPEND_BATCH = `
   ),
   fresh as (
     select distinct on (i.conversation_id, i.client_id) i.* from input i
-    where not exists (select 1 from messages m where m.conversation_id = i.conversation_id and m.client_id = i.client_id)
+    left join lateral (
+      select true as stored from messages m
+      where m.conversation_id = i.conversation_id and m.client_id = i.client_id limit 1
+    ) s on true
+    where s.stored is null
     order by i.conversation_id, i.client_id, i.ord
   ),
   numbered as (
@@ -152,6 +161,8 @@ export type CommitObserver = (batchSize: number, seconds: number) => void;
 export class MessageStore {
   private readonly options: StoreOptions;
   private queue: Pending[] = [];
+  /** The group-commit statement, on its generic plan (db/index.ts). */
+  private readonly appendQuery: PreparedQuery<RawRow>;
   private readonly query: PreparedQuery<RawRow>;
   private written = 0;
   private inFlight = 0;
@@ -163,6 +174,7 @@ export class MessageStore {
     private readonly onCommit?: CommitObserver,
   ) {
     this.options = { ...DEFAULTS, ...options };
+    this.appendQuery = genericPlanQuery(db);
     this.query = preparedQuery(db);
   }
 
@@ -214,9 +226,9 @@ export class MessageStore {
   }
 
   /**
-   * The statement is prepared, and PostgreSQL soon caches one generic plan per connection for it,
-   * costed for the tables' sizes at that moment: made on near-empty tables, that plan scans them
-   * whole, and keeps doing so as they grow until something (an ANALYZE) invalidates it. A new text,
+   * The statement is prepared and runs one generic plan per connection, costed for the tables'
+   * sizes when it was made: made on near-empty tables, that plan may scan them whole, and keeps
+   * doing so as they grow until something (an ANALYZE) invalidates it. A new text,
    * hence a fresh plan, each time the rows this store has written grow tenfold (10³, 10⁴ … 10⁷)
    * bounds how long such a plan lasts, at the cost of a handful of prepared statements per process.
    */
@@ -227,7 +239,7 @@ export class MessageStore {
   }
 
   private async writeBatch(messages: NewMessage[]): Promise<(Appended | null)[]> {
-    const inserted = await this.query(this.appendStatement(messages.length), [
+    const inserted = await this.appendQuery(this.appendStatement(messages.length), [
       messages.map((m) => m.conversationId), messages.map((m) => m.clientId), messages.map((m) => m.authorKind),
       messages.map((m) => m.authorId), messages.map((m) => m.body), messages.map((m) => m.authorName ?? null),
     ]);
