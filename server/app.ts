@@ -92,6 +92,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const routeTable: RouteOptions[] = [];
   app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => { routeTable.push(route); });
+  const connections = new ConnectionCounts();
+  // The queue depth is counted at scrape time; `services` exists by the time anyone scrapes.
+  // Made before the Redis clients, whose health callbacks count into it.
+  const metrics = new Metrics((role) => connections.get(role), () => services.webhooks.queueDepth());
   let { broker: sharedBroker, presence } = deps;
   if (deps.redis) {
     const { url, prefix } = deps.redis;
@@ -101,23 +105,29 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     sharedBroker ??= new RedisBroker(url, prefix, {
       probeMs: config.busProbeMs,
       health: {
-        onFault: () => app.log.warn('bus: Redis is not carrying frames between nodes; clients will catch up when it does'),
+        onFault: () => {
+          metrics.observeBusFault();
+          app.log.warn('bus: Redis is not carrying frames between nodes; clients will catch up when it does');
+        },
         onRecovered: (faultyForMs) => app.log.warn({ faultyForMs }, 'bus: Redis carries frames again; every node\'s clients are told to catch up'),
       },
     });
-    presence ??= new RedisPresence(url, {
+    const redisPresence = presence ? null : new RedisPresence(url, {
       ...(prefix ? { prefix } : {}),
       ttlMs: config.presenceTtlMs,
       onError: (error) => app.log.warn({ err: error }, 'presence: Redis is not answering; serving from this node\'s own connections'),
+    });
+    presence ??= redisPresence!;
+    const bus = sharedBroker instanceof RedisBroker ? sharedBroker : null;
+    metrics.watchCluster({
+      busCarrying: () => bus?.carrying ?? true,
+      presenceAnswering: () => redisPresence?.answering ?? true,
     });
   }
   const broker: Broker = sharedBroker ?? new MemoryBroker();
   const hub = new Hub(broker);
   const secret = await loadSecret(deps.db, config.secret);
   const events = new DomainEvents((error, type) => app.log.error({ err: error, event: type }, 'event listener failed'));
-  const connections = new ConnectionCounts();
-  // The queue depth is counted at scrape time; `services` exists by the time anyone scrapes.
-  const metrics = new Metrics((role) => connections.get(role), () => services.webhooks.queueDepth());
   const services = createServices({
     db: deps.db,
     events,

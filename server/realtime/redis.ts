@@ -115,6 +115,11 @@ export class RedisBroker implements Broker {
     this.publish(this.nodeChannel, String(this.probeSent));
   }
 
+  /** False from a noticed fault until probes come back (/metrics: parley_bus_up). */
+  get carrying(): boolean {
+    return this.faultySince === null;
+  }
+
   private fault(): void {
     if (this.faultySince !== null || this.closing) return;
     this.faultySince = Date.now();

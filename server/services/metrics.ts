@@ -8,6 +8,12 @@ import type { DomainEvents } from './events.ts';
 import type { CommitObserver } from './message-store.ts';
 import type { AttemptObserver, AttemptOutcome } from './webhooks/worker.ts';
 
+/** Read at each scrape; see Metrics.watchCluster. */
+export interface ClusterHealth {
+  busCarrying(): boolean;
+  presenceAnswering(): boolean;
+}
+
 export type ConnectionRole = 'unauthenticated' | 'visitor' | 'agent';
 const ROLES: readonly ConnectionRole[] = ['unauthenticated', 'visitor', 'agent'];
 const AUTHORS: readonly AuthorKind[] = ['visitor', 'agent', 'system'];
@@ -31,6 +37,7 @@ export class Metrics {
   private readonly commitSeconds: Histogram;
   private readonly webhookAttempts: Counter<'outcome'>;
   private readonly webhookSeconds: Histogram;
+  private busFaults: Counter | undefined;
 
   /**
    * @param connections read at each scrape: this node's open WebSockets of one role.
@@ -90,6 +97,37 @@ export class Metrics {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
+  }
+
+  /**
+   * With Redis (several nodes): whether it carries this node's frames and answers its presence,
+   * read at each scrape, and the faults the bus has had. A node serves its own clients through
+   * either outage, so these are what tells an operator that nodes stopped hearing each other.
+   */
+  watchCluster(health: ClusterHealth): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'parley_bus_up',
+      help: '1 while Redis carries frames between this node and the others; 0 from a missed probe or failed publish until probes come back (clients are then told to catch up).',
+      registers,
+      collect() { this.set(health.busCarrying() ? 1 : 0); },
+    });
+    new Gauge({
+      name: 'parley_presence_redis_up',
+      help: '1 while Redis answers this node\'s presence; 0 while the node serves presence from its own consoles only.',
+      registers,
+      collect() { this.set(health.presenceAnswering() ? 1 : 0); },
+    });
+    this.busFaults = new Counter({
+      name: 'parley_bus_faults_total',
+      help: 'Times this node noticed that Redis may have dropped frames between nodes.',
+      registers,
+    });
+  }
+
+  /** The bus's fault callback (counted only once watchCluster has run). */
+  observeBusFault(): void {
+    this.busFaults?.inc();
   }
 
   /** The delivery worker's once-per-attempt callback. */

@@ -293,6 +293,11 @@ export class RedisPresence implements Presence {
     }
   }
 
+  /** False while Redis does not answer and this node serves from its own consoles (/metrics). */
+  get answering(): boolean {
+    return !this.failing;
+  }
+
   private failed(error: unknown): void {
     if (!this.failing) this.options.onError?.(error);
     this.failing = true;

@@ -53,8 +53,20 @@ describe.runIf(useRedis)('a Redis outage between two nodes', () => {
     const agent = new Follower(agentSocket);
     await agentSocket.ready('agent');
 
+    expect(await gauge(a, 'parley_bus_up')).toBe(1);
+    // Scraped late in the outage, after several missed probes.
+    let duringOutage: Promise<number> | undefined;
+    const cut = () => {
+      proxy.cut();
+      duringOutage = new Promise((resolve) => setTimeout(resolve, OUTAGE_MS - 500)).then(() => gauge(a, 'parley_bus_up'));
+    };
     const { total, ackedDuringOutage, longest, caughtUp } = await exchangeThroughOutage(
-      { visitorSocket, visitor, agentSocket, agent }, { cut: () => proxy.cut(), restore: () => proxy.restore() }, OUTAGE_MS);
+      { visitorSocket, visitor, agentSocket, agent }, { cut, restore: () => proxy.restore() }, OUTAGE_MS);
+    // What an operator sees on /metrics: the bus down while cut, up again, and the fault counted.
+    expect(await duringOutage).toBe(0);
+    expect(await gauge(a, 'parley_bus_up')).toBe(1);
+    expect(await gauge(a, 'parley_bus_faults_total')).toBeGreaterThanOrEqual(1);
+    expect(await gauge(a, 'parley_presence_redis_up')).toBe(1);
     expect(ackedDuringOutage).toBeGreaterThan(10);
     expect(caughtUp).toEqual({ visitor: total, agent: total });
     console.log(`bus-outage: ${total} messages, ${ackedDuringOutage} acknowledged during a ${OUTAGE_MS} ms Redis cut; ` +
@@ -65,3 +77,11 @@ describe.runIf(useRedis)('a Redis outage between two nodes', () => {
     agentSocket.close();
   });
 });
+
+/** One unlabelled sample of a node's /metrics. */
+async function gauge(node: TestServer, name: string): Promise<number> {
+  const text = await (await fetch(`${node.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  if (!line) throw new Error(`${name} is not on /metrics`);
+  return Number(line.slice(name.length + 1));
+}
