@@ -1,0 +1,134 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import type { Browser, Page } from 'playwright-core';
+import { schema } from '../../db/index.ts';
+import { PASSWORD, createTenant, driver, startServer, type Tenant, type TestServer } from '../helpers.ts';
+import { launchBrowser } from './browser.ts';
+
+/** More than the server's first page of 100, less than two. */
+const COUNT = 130;
+
+describe(`browser: the console's lists load page after page (${driver})`, () => {
+  let server: TestServer;
+  let browser: Browser;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  /**
+   * COUNT open conversations of the tenant's owner, in a few statements: "Customer 1" wrote last,
+   * "Customer 130" longest ago. Assigned already, so routing hands none of them out (and moves
+   * none to the top) when the owner comes online. Returns their ids, newest activity first.
+   */
+  async function seed(tenant: Tenant): Promise<string[]> {
+    const { db } = server.database;
+    const siteId = tenant.site.id;
+    const numbers = Array.from({ length: COUNT }, (_, i) => i + 1);
+    const visitors = await db.insert(schema.visitors)
+      .values(numbers.map((n) => ({ siteId, name: `Customer ${n}` })))
+      .returning({ id: schema.visitors.id });
+    const now = Date.now();
+    const conversations = await db.insert(schema.conversations)
+      .values(visitors.map((visitor, i) => ({
+        siteId, visitorId: visitor.id, assigneeId: tenant.owner.id, lastSeq: 1, updatedAt: new Date(now - (i + 1) * 60_000),
+      })))
+      .returning({ id: schema.conversations.id });
+    await db.insert(schema.messages).values(conversations.map((conversation, i) => ({
+      conversationId: conversation.id, seq: 1, clientId: randomUUID(), authorKind: 'visitor' as const,
+      authorId: visitors[i]!.id, body: `Question ${i + 1}`,
+    })));
+    return conversations.map((conversation) => conversation.id);
+  }
+
+  async function signIn(tenant: Tenant, options: { withoutObserver?: boolean } = {}): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    // The fallback path: a browser without IntersectionObserver, or an agent on the keyboard.
+    if (options.withoutObserver) await page.addInitScript(() => Reflect.deleteProperty(window, 'IntersectionObserver'));
+    await page.goto(`${server.url}/console/`);
+    await page.getByTestId('login-email').fill(tenant.owner.email);
+    await page.getByTestId('login-password').fill(PASSWORD);
+    await page.getByTestId('login-submit').click();
+    await page.getByTestId('conversation-item').first().waitFor();
+    return page;
+  }
+
+  const focusedId = (page: Page) => page.evaluate(() => document.activeElement?.getAttribute('data-id') ?? null);
+
+  it('loads older conversations as the agent scrolls to the end, and opens the oldest', async () => {
+    const tenant = await createTenant(server.database, []);
+    const ids = await seed(tenant);
+    const page = await signIn(tenant);
+    const items = page.getByTestId('conversation-item');
+    await expect.poll(() => items.count()).toBe(100);
+    expect(await page.getByTestId('load-more').textContent()).toBe('Load more');
+
+
+    // The next page waits until the "Loading…" row has been seen.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    await page.route(/\/api\/v1\/conversations\?.*cursor=/, async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.locator('.conversation-list').evaluate((list) => { list.scrollTop = list.scrollHeight; });
+    await page.getByTestId('load-more').filter({ hasText: 'Loading…' }).waitFor();
+    release();
+
+    const oldest = page.locator(`[data-testid="conversation-item"][data-id="${ids[COUNT - 1]}"]`);
+    await oldest.waitFor();
+    await expect.poll(() => items.count()).toBe(COUNT);
+    const listed = await items.evaluateAll((buttons) => buttons.map((button) => button.getAttribute('data-id')));
+    expect(new Set(listed)).toEqual(new Set(ids));
+    // Nothing older: no button, no "Loading…".
+    expect(await page.getByTestId('load-more').count()).toBe(0);
+
+    await oldest.click();
+    await page.locator('#conversation-title', { hasText: `Customer ${COUNT}` }).waitFor();
+    await page.locator('[data-testid="message"]', { hasText: `Question ${COUNT}` }).waitFor();
+    await page.screenshot({ path: '/tmp/paging.png' });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('moves the keyboard cursor past the last loaded conversation by loading the next page', async () => {
+    const tenant = await createTenant(server.database, []);
+    const ids = await seed(tenant);
+    const page = await signIn(tenant, { withoutObserver: true });
+    const items = page.getByTestId('conversation-item');
+    await expect.poll(() => items.count()).toBe(100);
+
+    // Without an observer, scrolling to the end loads nothing: only the keys do.
+    await items.nth(99).focus();
+    expect(await focusedId(page)).toBe(ids[99]);
+    await page.keyboard.press('j');
+    await expect.poll(() => focusedId(page)).toBe(ids[100]);
+    expect(await items.count()).toBe(COUNT);
+    await page.keyboard.press('j');
+    expect(await focusedId(page)).toBe(ids[101]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('loads the next page from the "Load more" button, reached with Tab', async () => {
+    const tenant = await createTenant(server.database, []);
+    await seed(tenant);
+    const page = await signIn(tenant, { withoutObserver: true });
+    const items = page.getByTestId('conversation-item');
+    await expect.poll(() => items.count()).toBe(100);
+
+    await items.first().focus();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('load-more');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => items.count()).toBe(COUNT);
+    expect(await page.getByTestId('load-more').count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+  });
+});
