@@ -128,9 +128,15 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
           catchUp();
           api.agents().then((agents) => dispatch({ type: 'agents', agents }), showError);
           return;
-        case 'message':
+        case 'message': {
           dispatch({ type: 'message', message: frame.message });
+          // Activity in a conversation we do not hold (on a page not loaded yet) puts it at the top
+          // of its list, where no page we load later would find it. A new conversation's own
+          // `conversation` frame comes first, so it is held by now; a failure waits for the next reload.
+          const id = frame.message.conversationId;
+          if (!stateRef.current.conversations[id]) lists.fetchConversation(id).catch(() => undefined);
           return;
+        }
         case 'messages': {
           dispatch({ type: 'messages', conversationId: frame.conversationId, messages: frame.messages });
           const next = nextPageAfter(frame);

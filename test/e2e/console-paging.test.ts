@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { schema } from '../../db/index.ts';
-import { PASSWORD, createTenant, driver, startServer, type Tenant, type TestServer } from '../helpers.ts';
+import { PASSWORD, createTenant, driver, loginAgent, post, startServer, type Tenant, type TestServer } from '../helpers.ts';
 import { launchBrowser } from './browser.ts';
 
 /** More than the server's first page of 100, less than two. */
@@ -71,6 +71,14 @@ describe(`browser: the console's lists load page after page (${driver})`, () => 
     await expect.poll(() => items.count()).toBe(100);
     expect(await page.getByTestId('load-more').textContent()).toBe('Load more');
 
+    // A reply in a conversation on the page not loaded yet brings it to the top at once; the page
+    // loaded later must not list it a second time.
+    const token = await loginAgent(server, tenant.owner.email);
+    const reply = await post(`${server.url}/api/v1/conversations/${ids[119]}/messages`,
+      { body: 'Following up on your order' }, { authorization: `Bearer ${token}` });
+    expect(reply.status).toBe(201);
+    await expect.poll(() => items.first().getAttribute('data-id')).toBe(ids[119]);
+    expect(await items.count()).toBe(101);
 
     // The next page waits until the "Loading…" row has been seen.
     let release = () => {};
