@@ -1,25 +1,34 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
+import { inArray } from 'drizzle-orm';
 import { schema } from '../../db/index.ts';
-import { PASSWORD, createTenant, driver, loginAgent, post, startServer, type Tenant, type TestServer } from '../helpers.ts';
+import {
+  PASSWORD, createTenant, createTestDatabase, driver, loginAgent, post, startServer, type Tenant, type TestServer,
+} from '../helpers.ts';
 import { launchBrowser } from './browser.ts';
 
 /** More than the server's first page of 100, less than two. */
 const COUNT = 130;
+/** Pages load over real HTTP from a real database: a loaded machine may take a moment. */
+const SOON = { timeout: 10_000 };
 
 describe(`browser: the console's lists load page after page (${driver})`, () => {
+  // A database of our own, so that the server can be restarted on it.
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let server: TestServer;
   let browser: Browser;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    server = await startServer();
+    database = await createTestDatabase();
+    server = await startServer({ database });
     browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();
     await server?.close();
+    await database?.close();
   });
 
   /**
@@ -28,7 +37,7 @@ describe(`browser: the console's lists load page after page (${driver})`, () => 
    * none to the top) when the owner comes online. Returns their ids, newest activity first.
    */
   async function seed(tenant: Tenant): Promise<string[]> {
-    const { db } = server.database;
+    const { db } = database;
     const siteId = tenant.site.id;
     const numbers = Array.from({ length: COUNT }, (_, i) => i + 1);
     const visitors = await db.insert(schema.visitors)
@@ -68,7 +77,7 @@ describe(`browser: the console's lists load page after page (${driver})`, () => 
     const ids = await seed(tenant);
     const page = await signIn(tenant);
     const items = page.getByTestId('conversation-item');
-    await expect.poll(() => items.count()).toBe(100);
+    await expect.poll(() => items.count(), SOON).toBe(100);
     expect(await page.getByTestId('load-more').textContent()).toBe('Load more');
 
     // A reply in a conversation on the page not loaded yet brings it to the top at once; the page
@@ -77,7 +86,7 @@ describe(`browser: the console's lists load page after page (${driver})`, () => 
     const reply = await post(`${server.url}/api/v1/conversations/${ids[119]}/messages`,
       { body: 'Following up on your order' }, { authorization: `Bearer ${token}` });
     expect(reply.status).toBe(201);
-    await expect.poll(() => items.first().getAttribute('data-id')).toBe(ids[119]);
+    await expect.poll(() => items.first().getAttribute('data-id'), SOON).toBe(ids[119]);
     expect(await items.count()).toBe(101);
 
     // The next page waits until the "Loading…" row has been seen.
@@ -93,7 +102,7 @@ describe(`browser: the console's lists load page after page (${driver})`, () => 
 
     const oldest = page.locator(`[data-testid="conversation-item"][data-id="${ids[COUNT - 1]}"]`);
     await oldest.waitFor();
-    await expect.poll(() => items.count()).toBe(COUNT);
+    await expect.poll(() => items.count(), SOON).toBe(COUNT);
     const listed = await items.evaluateAll((buttons) => buttons.map((button) => button.getAttribute('data-id')));
     expect(new Set(listed)).toEqual(new Set(ids));
     // Nothing older: no button, no "Loading…".
@@ -111,13 +120,13 @@ describe(`browser: the console's lists load page after page (${driver})`, () => 
     const ids = await seed(tenant);
     const page = await signIn(tenant, { withoutObserver: true });
     const items = page.getByTestId('conversation-item');
-    await expect.poll(() => items.count()).toBe(100);
+    await expect.poll(() => items.count(), SOON).toBe(100);
 
     // Without an observer, scrolling to the end loads nothing: only the keys do.
     await items.nth(99).focus();
     expect(await focusedId(page)).toBe(ids[99]);
     await page.keyboard.press('j');
-    await expect.poll(() => focusedId(page)).toBe(ids[100]);
+    await expect.poll(() => focusedId(page), SOON).toBe(ids[100]);
     expect(await items.count()).toBe(COUNT);
     await page.keyboard.press('j');
     expect(await focusedId(page)).toBe(ids[101]);
@@ -129,13 +138,39 @@ describe(`browser: the console's lists load page after page (${driver})`, () => 
     await seed(tenant);
     const page = await signIn(tenant, { withoutObserver: true });
     const items = page.getByTestId('conversation-item');
-    await expect.poll(() => items.count()).toBe(100);
+    await expect.poll(() => items.count(), SOON).toBe(100);
 
     await items.first().focus();
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('load-more');
     await page.keyboard.press('Enter');
-    await expect.poll(() => items.count()).toBe(COUNT);
+    await expect.poll(() => items.count(), SOON).toBe(COUNT);
+    expect(await page.getByTestId('load-more').count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('keeps the pages it loaded across a reconnect, refreshed from the server', async () => {
+    const tenant = await createTenant(database, []);
+    const ids = await seed(tenant);
+    const page = await signIn(tenant);
+    const items = page.getByTestId('conversation-item');
+    await page.locator('.conversation-list').evaluate((list) => { list.scrollTop = list.scrollHeight; });
+    await expect.poll(() => items.count(), SOON).toBe(COUNT);
+    // Back at the top, where the end of the list is out of sight and loads nothing by itself.
+    await page.locator('.conversation-list').evaluate((list) => { list.scrollTop = 0; });
+
+    // While the console is cut off, one conversation of each page is resolved elsewhere.
+    const port = Number(new URL(server.url).port);
+    await server.close();
+    await database.db.update(schema.conversations).set({ status: 'resolved', updatedAt: new Date() })
+      .where(inArray(schema.conversations.id, [ids[10]!, ids[120]!]));
+    server = await startServer({ database, port });
+
+    // Back online, the console reloads both pages: the two leave the list, the rest stay (a
+    // reload of the first page only would leave 100).
+    await expect.poll(() => items.count(), { timeout: 20_000 }).toBe(COUNT - 2);
+    const listed = await items.evaluateAll((buttons) => buttons.map((button) => button.getAttribute('data-id')));
+    expect(listed).toEqual(ids.filter((id) => id !== ids[10] && id !== ids[120]));
     expect(await page.getByTestId('load-more').count()).toBe(0);
     expect(pageErrors).toEqual([]);
   });
