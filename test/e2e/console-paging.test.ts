@@ -133,7 +133,7 @@ describe(`browser: the console's lists load page after page (${driver})`, () => 
     expect(pageErrors).toEqual([]);
   });
 
-  it('loads the next page from the "Load more" button, reached with Tab', async () => {
+  it('loads the next page from the "Load more" button, reached with Tab; another list starts from its top', async () => {
     const tenant = await createTenant(server.database, []);
     await seed(tenant);
     const page = await signIn(tenant, { withoutObserver: true });
@@ -146,6 +146,18 @@ describe(`browser: the console's lists load page after page (${driver})`, () => 
     await page.keyboard.press('Enter');
     await expect.poll(() => items.count(), SOON).toBe(COUNT);
     expect(await page.getByTestId('load-more').count()).toBe(0);
+
+    // Another view starts at its top; another status and back starts again from first pages.
+    const scrollTop = () => page.locator('.conversation-list').evaluate((list) => list.scrollTop);
+    await items.last().focus();
+    expect(await scrollTop()).toBeGreaterThan(0);
+    await page.getByTestId('view-all').click();
+    expect(await scrollTop()).toBe(0);
+    await page.getByTestId('status-pending').click();
+    await page.getByText('No conversations here.').waitFor();
+    await page.getByTestId('status-open').click();
+    await expect.poll(() => items.count(), SOON).toBe(100);
+    expect(await page.getByTestId('load-more').count()).toBe(1);
     expect(pageErrors).toEqual([]);
   });
 
