@@ -59,7 +59,9 @@ export interface Api {
   me(): Promise<MeResponse>;
   /** A fresh token while the current one is still valid. */
   refresh(): Promise<LoginResponse>;
-  conversations(view: ConversationListView, status: ConversationStatus): Promise<ConversationView[]>;
+  /** One page of a list, newest activity first; `cursor` is the previous page's nextCursor. */
+  conversations(view: ConversationListView, status: ConversationStatus, cursor?: string): Promise<ConversationListResponse>;
+  conversation(conversationId: string): Promise<ConversationView>;
   /** Every message after `afterSeq`, following pages while the server says there are more. */
   messagesAfter(conversationId: string, afterSeq: number, signal?: AbortSignal): Promise<MessageView[]>;
   assign(conversationId: string, agentId: string | null): Promise<ConversationView>;
@@ -144,11 +146,13 @@ export function createApi(getToken: () => string | null, onUnauthorized: () => v
 
     me: () => request<MeResponse>('/api/v1/me'),
 
-    conversations: async (view, status) => {
-      const query = new URLSearchParams({ view, status });
-      const { conversations } = await request<ConversationListResponse>(`/api/v1/conversations?${query}`);
-      return conversations;
+    conversations: (view, status, cursor) => {
+      const query = new URLSearchParams({ view, status, ...(cursor ? { cursor } : {}) });
+      return request<ConversationListResponse>(`/api/v1/conversations?${query}`);
     },
+
+    conversation: async (conversationId) =>
+      (await request<ConversationResponse>(conversationPath(conversationId))).conversation,
 
     messagesAfter: async (conversationId, afterSeq, signal) => {
       const all: MessageView[] = [];

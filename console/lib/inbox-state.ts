@@ -26,13 +26,32 @@ export interface InboxState {
   openId: string | null;
   /** Highest seq seen per conversation; anything from the visitor above it is unread. */
   readSeqs: Record<string, number>;
+  /** How far each list (by listKey) has been loaded, page by page; a list not loaded yet is absent. */
+  pages: Record<string, ListProgress>;
+}
+
+export interface ListProgress {
+  /** Where the next page starts; null when the server has nothing older. */
+  nextCursor: string | null;
+  /** Conversations the loaded pages held: a reload fetches at least this many again. */
+  loaded: number;
+}
+
+/** One page (or several in a row) of one list, as the server answered it. */
+export interface ListPage {
+  view: ConversationListView;
+  conversations: ConversationView[];
+  nextCursor: string | null;
 }
 
 export type InboxAction =
   | { type: 'ready'; agent: AgentView; agents: AgentView[] }
   | { type: 'agents'; agents: AgentView[] }
   | { type: 'presence'; agentId: string; availability: Availability }
-  | { type: 'listLoaded'; status: ConversationStatus; conversations: ConversationView[] }
+  /** Every view of one status, from its first page: replaces what we held for that status. */
+  | { type: 'listLoaded'; status: ConversationStatus; lists: ListPage[] }
+  /** The page after `after`, appended only if the list still ends there. */
+  | { type: 'pageLoaded'; status: ConversationStatus; after: string; page: ListPage }
   | { type: 'conversation'; conversation: ConversationView }
   | { type: 'messages'; conversationId: string; messages: MessageView[] }
   | { type: 'message'; message: MessageView }
@@ -54,6 +73,7 @@ export function initialInboxState(me: AgentView, readSeqs: Record<string, number
     visitorTyping: {},
     openId: null,
     readSeqs,
+    pages: {},
   };
 }
 
@@ -77,14 +97,31 @@ export function inboxReducer(state: InboxState, action: InboxAction): InboxState
     }
 
     case 'listLoaded': {
-      // The server's list replaces what we held for that status (a conversation may have been
-      // resolved while we were offline), except the open one, which stays on screen.
+      // The server's lists replace what we held for that status (a conversation may have been
+      // resolved while we were offline), except the open one, which stays on screen. A reload
+      // after a reconnect asks for as many conversations as each list had loaded (see `loaded`),
+      // so pages the agent scrolled to stay; switching status asks for first pages only.
       const conversations: Record<string, ConversationView> = {};
       for (const c of Object.values(state.conversations)) {
         if (c.status !== action.status || c.id === state.openId) conversations[c.id] = c;
       }
-      for (const c of action.conversations) conversations[c.id] = newer(conversations[c.id], c);
-      return { ...state, conversations };
+      const pages = { ...state.pages };
+      for (const list of action.lists) {
+        for (const c of list.conversations) conversations[c.id] = newer(conversations[c.id], c);
+        pages[listKey(list.view, action.status)] = { nextCursor: list.nextCursor, loaded: list.conversations.length };
+      }
+      return { ...state, conversations, pages };
+    }
+
+    case 'pageLoaded': {
+      const key = listKey(action.page.view, action.status);
+      const held = state.pages[key];
+      // A page asked for before a reload (or asked for twice) no longer continues the list.
+      if (held?.nextCursor !== action.after) return state;
+      const conversations = { ...state.conversations };
+      for (const c of action.page.conversations) conversations[c.id] = newer(conversations[c.id], c);
+      const loaded = held.loaded + action.page.conversations.length;
+      return { ...state, conversations, pages: { ...state.pages, [key]: { nextCursor: action.page.nextCursor, loaded } } };
     }
 
     case 'conversation': {
@@ -214,6 +251,10 @@ function latest(a: string, b: string): string {
 }
 
 // ---- derived views -------------------------------------------------------------------------------
+
+export function listKey(view: ConversationListView, status: ConversationStatus): string {
+  return `${view}:${status}`;
+}
 
 export function matchesView(
   conversation: ConversationView,

@@ -3,12 +3,13 @@
 // The settings screen (#/settings) takes the workspace's place here, so the socket stays open.
 import { useEffect, useMemo, useReducer, useRef, useState } from 'preact/hooks';
 import { ErrorCodes, errorEntry } from '../../protocol/index.ts';
-import type { AgentView, ConversationListView, ConversationStatus, ServerFrame } from '../../protocol/index.ts';
+import type { AgentView, ConversationStatus, ServerFrame } from '../../protocol/index.ts';
 import type { ConnectionStatus } from '../../client/connection.ts';
 import { contiguousSeq, nextPageAfter } from '../../client/conversation-log.ts';
 import { messageFromAck, type OutboxItem } from '../../client/outbox.ts';
 import { ApiError, type Api } from '../lib/api.ts';
-import { inboxReducer, initialInboxState, isUnread, listFor } from '../lib/inbox-state.ts';
+import { inboxReducer, initialInboxState, isUnread, listFor, listKey } from '../lib/inbox-state.ts';
+import { useConversationLists, type ListFilters } from '../lib/use-conversation-lists.ts';
 import { openConsoleSocket, type ConsoleSocket } from '../lib/socket.ts';
 import { isRecord, keys, readJson, readText, writeJson, writeText } from '../lib/storage.ts';
 import { isEditable, useKeydown } from '../lib/shortcuts.ts';
@@ -30,11 +31,6 @@ interface InboxProps {
   onSignOut(notice?: string): void;
 }
 
-interface Filters {
-  view: ConversationListView;
-  status: ConversationStatus;
-}
-
 const STATUSES: readonly ConversationStatus[] = ['open', 'pending', 'snoozed', 'resolved'];
 /** After this many failed connection attempts in a row, the token is checked over REST. */
 const FAILURES_BEFORE_AUTH_CHECK = 3;
@@ -44,16 +40,18 @@ const TYPING_TIMEOUT_MS = 8_000;
 const MAX_READ_MARKERS = 1_000;
 const TITLE = 'Parley console';
 /** Routing hands new conversations to online agents, so an agent's own queue is the place to start. */
-const DEFAULT_FILTERS: Filters = { view: 'mine', status: 'open' };
+const DEFAULT_FILTERS: ListFilters = { view: 'mine', status: 'open' };
+/** The cursor this close to the end of the loaded conversations starts loading the next page. */
+const PRELOAD_ITEMS = 5;
+const VIEW_IDS = VIEWS.map(([view]) => view);
 
 export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
   const [state, dispatch] = useReducer(inboxReducer, agent, (me) =>
     initialInboxState(me, readJson(keys.readSeqs(me.id), isSeqMap) ?? {}),
   );
-  const [filters, setFilters] = useState<Filters>(() => readJson(keys.filters, isFilters) ?? DEFAULT_FILTERS);
+  const [filters, setFilters] = useState<ListFilters>(() => readJson(keys.filters, isFilters) ?? DEFAULT_FILTERS);
   const [connection, setConnection] = useState<ConnectionStatus>('connecting');
   const [outbox, setOutbox] = useState<readonly OutboxItem[]>([]);
-  const [listLoading, setListLoading] = useState(true);
   const [transcriptLoad, setTranscriptLoad] = useState<{ loading: boolean; error: string | null; attempt: number }>({
     loading: false,
     error: null,
@@ -69,6 +67,8 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
   const socket = useRef<ConsoleSocket | null>(null);
   const composerRef = useRef<HTMLTextAreaElement>(null);
   const listRef = useRef<HTMLUListElement>(null);
+  /** j pressed on the last loaded conversation: the cursor steps past it once the next page lands. */
+  const stepAfterLoad = useRef<string | null>(null);
   // Socket callbacks are created once; they read the current state through these refs.
   const stateRef = useRef(state);
   stateRef.current = state;
@@ -89,18 +89,7 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
     setNotice(err instanceof Error ? err.message : String(err));
   };
 
-  const loadLists = async (status: ConversationStatus) => {
-    try {
-      // One request per view: the server caps each list, so deriving one view from another could
-      // miss conversations. The union also gives every tab its count.
-      const lists = await Promise.all(VIEWS.map(([view]) => api.conversations(view, status)));
-      dispatch({ type: 'listLoaded', status, conversations: lists.flat() });
-    } catch (err) {
-      showError(err);
-    } finally {
-      if (filtersRef.current.status === status) setListLoading(false);
-    }
-  };
+  const lists = useConversationLists(api, state, dispatch, filters, VIEW_IDS, showError);
 
   /** Highest seq held with nothing missing below it: where a sync or a page load resumes from. */
   const resumeSeq = (conversationId: string): number => contiguousSeq(stateRef.current.transcripts[conversationId] ?? []);
@@ -117,7 +106,7 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
         socket.current?.connection.send({ type: 'sync', conversationId: openId, afterSeq: resumeSeq(openId) });
         notesRef.current.reload();
       }
-      void loadLists(filtersRef.current.status);
+      void lists.reload(filtersRef.current.status, true);
     };
 
     const onFrame = (frame: ServerFrame) => {
@@ -139,9 +128,15 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
           catchUp();
           api.agents().then((agents) => dispatch({ type: 'agents', agents }), showError);
           return;
-        case 'message':
+        case 'message': {
           dispatch({ type: 'message', message: frame.message });
+          // Activity in a conversation we do not hold (on a page not loaded yet) puts it at the top
+          // of its list, where no page we load later would find it. A new conversation's own
+          // `conversation` frame comes first, so it is held by now; a failure waits for the next reload.
+          const id = frame.message.conversationId;
+          if (!stateRef.current.conversations[id]) lists.fetchConversation(id).catch(() => undefined);
           return;
+        }
         case 'messages': {
           dispatch({ type: 'messages', conversationId: frame.conversationId, messages: frame.messages });
           const next = nextPageAfter(frame);
@@ -207,11 +202,6 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
   }, []);
 
   // ---- lists, filters, read markers, title ------------------------------------------------------
-
-  useEffect(() => {
-    setListLoading(true);
-    void loadLists(filters.status);
-  }, [filters.status]);
 
   useEffect(() => writeJson(keys.filters, filters), [filters]);
 
@@ -290,12 +280,11 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
         setTranscriptLoad((load) => ({ ...load, loading: false, error: err instanceof Error ? err.message : String(err) }));
       },
     );
-    // A conversation opened from the URL may not be in the lists we hold (another status).
+    // A conversation opened from the URL may not be in the lists we hold (another status, or a
+    // page not loaded yet).
     if (!stateRef.current.conversations[openId]) {
-      Promise.all(STATUSES.map((status) => api.conversations('all', status))).then((lists) => {
-        const found = lists.flat().find((c) => c.id === openId);
-        if (found) dispatch({ type: 'conversation', conversation: found });
-        else if (stateRef.current.openId === openId && !stateRef.current.conversations[openId]) {
+      lists.fetchConversation(openId).then((found) => {
+        if (!found && stateRef.current.openId === openId && !stateRef.current.conversations[openId]) {
           setNotice('That conversation could not be found.');
           open(null);
         }
@@ -334,14 +323,32 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
   };
 
   const moveCursor = (delta: number) => {
+    stepAfterLoad.current = null;
     if (list.length === 0) return;
     const from = list.findIndex((c) => c.id === (cursorId ?? openId));
     const index = from === -1 ? (delta > 0 ? 0 : list.length - 1) : Math.min(list.length - 1, Math.max(0, from + delta));
     const next = list[index];
     if (!next) return;
+    // Going down near the end of what is loaded fetches the next page before the cursor gets there.
+    if (delta > 0 && lists.nextCursor !== null && index >= list.length - 1 - PRELOAD_ITEMS) {
+      lists.loadMore();
+      if (index === from) stepAfterLoad.current = next.id;
+    }
     setCursorId(next.id);
     focusListItem(next.id);
   };
+
+  useEffect(() => {
+    const from = stepAfterLoad.current;
+    if (!from) return;
+    const at = list.findIndex((c) => c.id === from);
+    const next = at === -1 ? undefined : list[at + 1];
+    if (next && (cursorId ?? openId) === from) {
+      setCursorId(next.id);
+      focusListItem(next.id);
+    }
+    if (at === -1 || next || lists.nextCursor === null) stepAfterLoad.current = null;
+  }, [list]);
 
   useKeydown((event) => {
     if (event.defaultPrevented) return;
@@ -480,6 +487,8 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
             onStatus={(status) => setFilters((f) => ({ ...f, status }))}
           >
             <ConversationList
+              // A new list starts at its top, with an observer of its own.
+              key={listKey(filters.view, filters.status)}
               conversations={list}
               agents={state.agents}
               meId={me.id}
@@ -487,10 +496,13 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
               cursorId={cursorId ?? openId}
               isUnread={(c) => isUnread(state, c)}
               now={now}
-              loading={listLoading}
+              loading={lists.loading}
+              nextCursor={lists.nextCursor}
+              loadingMore={lists.loadingMore}
               listRef={listRef}
               onOpen={open}
               onCursor={setCursorId}
+              onLoadMore={lists.loadMore}
             />
           </Sidebar>
           <main class="main">
@@ -546,7 +558,7 @@ function isSeqMap(value: unknown): value is Record<string, number> {
   return isRecord(value) && Object.values(value).every((v) => typeof v === 'number');
 }
 
-function isFilters(value: unknown): value is Filters {
+function isFilters(value: unknown): value is ListFilters {
   return (
     isRecord(value) &&
     VIEWS.some(([view]) => view === value.view) &&
