@@ -33,7 +33,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<{ services: Services 
         until: Type.Optional(Type.String({ maxLength: 64, description: 'ISO 8601: last activity before' })),
         q: Type.Optional(Type.String({ maxLength: 500, description: 'Words to find in message bodies' })),
         cursor: PageQuery.cursor,
-        // 100 by default (not 50): the console shows the first page of its inbox.
+        // 100 by default (not 50): a screenful and more of the console's inbox per request.
         limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 100 })),
       }),
       response: responses(ConversationListResponse, AGENT_AUTH_CODES),
