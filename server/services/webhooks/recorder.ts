@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { schema, type Db } from '../../../db/index.ts';
-import type { DomainEvents } from '../events.ts';
+import type { DomainEventMap, DomainEvents, DomainEventType } from '../events.ts';
 import type { WebhookEventType } from './events.ts';
 
 /** `since`: when the webhook was made (ms); events from before it are not its business. */
@@ -40,22 +40,26 @@ export class WebhookRecorder {
 
   /** Subscribes to the domain events webhooks carry. */
   listen(events: DomainEvents): void {
-    const on = this.unsubscribe;
-    on.push(events.on('conversation.created', (e) => this.record(e.accountId, 'conversation.created', { conversation: e.conversation })));
-    on.push(events.on('conversation.assigned', (e) => this.record(e.accountId, 'conversation.assigned',
-      { conversation: e.conversation, previousAssigneeId: e.previousAssigneeId })));
-    on.push(events.on('conversation.status', (e) => this.record(e.accountId, 'conversation.status_changed',
-      { conversation: e.conversation, previousStatus: e.previousStatus })));
-    on.push(events.on('message.created', (e) => this.record(e.accountId, 'message.created',
-      { siteId: e.siteId, visitorId: e.visitorId, message: { ...e.message, private: false } })));
+    // The payload is built only for an account with webhooks: most accounts have none, and a
+    // payload made per message and dropped at once still kept the collector busy.
+    const on = <K extends DomainEventType>(type: K, as: WebhookEventType, data: (event: DomainEventMap[K]) => unknown) => {
+      this.unsubscribe.push(events.on(type, (event) => {
+        const { accountId } = event as { accountId: string };
+        if (this.wants(accountId)) this.record(accountId, as, data(event));
+      }));
+    };
+    on('conversation.created', 'conversation.created', (e) => ({ conversation: e.conversation }));
+    on('conversation.assigned', 'conversation.assigned', (e) => ({ conversation: e.conversation, previousAssigneeId: e.previousAssigneeId }));
+    on('conversation.status', 'conversation.status_changed', (e) => ({ conversation: e.conversation, previousStatus: e.previousStatus }));
+    on('message.created', 'message.created', (e) => ({ siteId: e.siteId, visitorId: e.visitorId, message: { ...e.message, private: false } }));
     // Receivers see notes as messages only agents can read: one stream of what was written.
-    on.push(events.on('note.created', (e) => this.record(e.accountId, 'message.created', {
+    on('note.created', 'message.created', (e) => ({
       siteId: e.siteId, visitorId: e.visitorId,
       message: { ...e.note, authorKind: 'agent', private: true },
-    })));
-    on.push(events.on('visitor.updated', (e) => this.record(e.accountId, 'visitor.updated', { visitor: e.visitor })));
-    on.push(events.on('visitor.erased', (e) => this.record(e.accountId, 'visitor.erased',
-      { siteId: e.siteId, visitorId: e.visitorId, conversationIds: e.conversationIds, messages: e.messages })));
+    }));
+    on('visitor.updated', 'visitor.updated', (e) => ({ visitor: e.visitor }));
+    on('visitor.erased', 'visitor.erased',
+      (e) => ({ siteId: e.siteId, visitorId: e.visitorId, conversationIds: e.conversationIds, messages: e.messages }));
     void this.load().catch(this.options.onError);
   }
 
@@ -65,9 +69,13 @@ export class WebhookRecorder {
     this.generation++;
   }
 
-  private record(accountId: string, type: WebhookEventType, data: unknown): void {
+  /** False only when a fresh snapshot says the account has no webhook; otherwise the flush decides. */
+  private wants(accountId: string): boolean {
     const fresh = this.subscriptions !== null && Date.now() - this.loadedAt < this.options.ttlMs;
-    if (fresh && !this.subscriptions!.has(accountId)) return;
+    return !fresh || this.subscriptions!.has(accountId);
+  }
+
+  private record(accountId: string, type: WebhookEventType, data: unknown): void {
     this.buffer.push({ id: randomUUID(), type, createdAt: new Date(), accountId, data });
     this.timer ??= setTimeout(() => this.scheduleFlush(), this.options.flushDelayMs);
   }
