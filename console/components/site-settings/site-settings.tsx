@@ -1,12 +1,15 @@
 // One site in the settings screen: its public key and the script tag to paste, the origins allowed
-// to embed it, and the widget's look. Each part saves on its own, and a refusal (the server's
+// to embed it, the widget's look, business hours, identity verification and the bot-first switch.
+// Each part saves on its own, and a refusal (the server's
 // VALIDATION_FAILED message names the bad value) is shown beside the part that sent it.
 import { useState } from 'preact/hooks';
 import type { SiteView } from '../../../protocol/index.ts';
 import { messageOf, type SiteChange } from '../../lib/api.ts';
 import { CopyButton } from '../copy-button/copy-button.tsx';
+import { BusinessHoursForm } from './business-hours.tsx';
+import { BotFirstSetting, IdentitySettings } from './visitor-access.tsx';
 
-interface SiteSettingsProps {
+export interface SiteSettingsProps {
   site: SiteView;
   onUpdate(change: SiteChange): Promise<SiteView>;
 }
@@ -15,7 +18,7 @@ export function scriptTagOf(site: SiteView, origin = location.origin): string {
   return `<script src="${origin}/widget.js" data-site="${site.publicKey}" async></script>`;
 }
 
-export function SiteSettings({ site, onUpdate }: SiteSettingsProps) {
+export function SiteSettings({ site, onUpdate, onRotateSecret }: SiteSettingsProps & { onRotateSecret(): Promise<string> }) {
   const scriptTag = scriptTagOf(site);
   return (
     <section class="settings-card" data-testid="site-settings" data-site-id={site.id} aria-labelledby={`site-${site.id}`}>
@@ -34,6 +37,9 @@ export function SiteSettings({ site, onUpdate }: SiteSettingsProps) {
       </div>
       <AllowedOrigins site={site} onUpdate={onUpdate} />
       <WidgetLook key={site.id} site={site} onUpdate={onUpdate} />
+      <BusinessHoursForm key={site.id} site={site} onUpdate={onUpdate} />
+      <IdentitySettings site={site} onUpdate={onUpdate} onRotateSecret={onRotateSecret} />
+      <BotFirstSetting site={site} onUpdate={onUpdate} />
     </section>
   );
 }
