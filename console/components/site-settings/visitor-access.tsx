@@ -52,7 +52,7 @@ export function IdentitySettings({ site, onUpdate, onRotateSecret }: IdentityPro
       <div class="secret-row">
         {site.hasIdentitySecret ? (
           <>
-            <span class="muted" data-testid="secret-state">A secret is set.</span>{' '}
+            <span class="muted" data-testid="secret-state">A secret is set.</span>
             <ConfirmButton
               label="Rotate secret"
               busyLabel="Rotating…"
@@ -63,7 +63,7 @@ export function IdentitySettings({ site, onUpdate, onRotateSecret }: IdentityPro
           </>
         ) : (
           <>
-            <span class="muted" data-testid="secret-state">No secret yet.</span>{' '}
+            <span class="muted" data-testid="secret-state">No secret yet.</span>
             <button type="button" data-testid="create-secret" disabled={creating} onClick={() => void create()}>
               {creating ? 'Creating…' : 'Create secret'}
             </button>
