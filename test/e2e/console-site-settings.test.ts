@@ -154,4 +154,22 @@ describe(`browser: a site's hours, identity and bot in the console's settings ($
     await expect.poll(async () => { const s = await storedSite(tenant); return [s.botFirst, s.requireIdentity]; }).toEqual([false, false]);
     expect(pageErrors).toEqual([]);
   });
+
+  // The widget form and the API tokens share their save row and shown-once block with the parts above.
+  it('still saves the widget\'s look and shows a new API token once', async () => {
+    const tenant = await createTenant(server.database, [], 'shared-ui');
+    const { page, pageErrors } = await openSettings(tenant);
+    await page.getByTestId('widget-title').fill('Ask the tea team');
+    await page.getByTestId('widget-save').click();
+    await expect.poll(async () => (await storedSite(tenant)).widgetSettings.title).toBe('Ask the tea team');
+    await page.getByTestId('widget-color').fill('teal');
+    await page.getByTestId('widget-save').click();
+    await expect.poll(async () => page.getByTestId('widget-error').textContent()).toContain('not a CSS hex colour');
+
+    await page.getByTestId('token-name').fill('CRM sync');
+    await page.getByTestId('token-create').click();
+    expect(await page.getByTestId('token-secret').textContent()).toMatch(/^parley_pat_/);
+    expect(await page.getByTestId('token-created').textContent()).toContain('not shown again');
+    expect(pageErrors).toEqual([]);
+  });
 });

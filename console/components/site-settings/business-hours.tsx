@@ -3,40 +3,35 @@
 // make (from after to, no open day) is refused here before anything is sent.
 import { useMemo, useState } from 'preact/hooks';
 import type { Weekday } from '../../../protocol/index.ts';
-import { messageOf } from '../../lib/api.ts';
 import {
   WEEKDAY_LABELS, browserTimeZone, businessHoursOf, hoursFormOf, timeZoneChoices, type DayForm, type HoursForm,
 } from '../../lib/business-hours-form.ts';
+import { useSaveStatus } from '../../lib/use-save-status.ts';
+import { SaveActions } from './save-actions.tsx';
 import type { SiteSettingsProps } from './site-settings.tsx';
 
 export function BusinessHoursForm({ site, onUpdate }: SiteSettingsProps) {
   const [form, setForm] = useState<HoursForm>(() => hoursFormOf(site.businessHours, browserTimeZone()));
-  const [status, setStatus] = useState<{ busy: boolean; error: string | null; saved: boolean }>({ busy: false, error: null, saved: false });
+  const { status, edited, refuse, save } = useSaveStatus();
   const zones = useMemo(() => timeZoneChoices(form.timeZone), [form.timeZone]);
 
   const edit = (change: Partial<HoursForm>) => {
     setForm((f) => ({ ...f, ...change }));
-    setStatus((s) => ({ ...s, saved: false, error: null }));
+    edited();
   };
   const editDay = (day: Weekday, change: Partial<DayForm>) => edit({ days: { ...form.days, [day]: { ...form.days[day], ...change } } });
 
-  const save = async (event: Event) => {
+  const submit = (event: Event) => {
     event.preventDefault();
     if (status.busy) return;
     const result = businessHoursOf(form);
-    if ('problem' in result) return setStatus({ busy: false, error: result.problem, saved: false });
-    setStatus({ busy: true, error: null, saved: false });
-    try {
-      await onUpdate({ businessHours: result.hours });
-      setStatus({ busy: false, error: null, saved: true });
-    } catch (err) {
-      setStatus({ busy: false, error: messageOf(err), saved: false });
-    }
+    if ('problem' in result) refuse(result.problem);
+    else void save(() => onUpdate({ businessHours: result.hours }));
   };
 
   const name = `hours-${site.id}`;
   return (
-    <form class="business-hours" onSubmit={save} data-testid="hours-form">
+    <form class="business-hours" onSubmit={submit} data-testid="hours-form">
       <h4>Business hours</h4>
       <p class="muted">Outside them the widget tells visitors the team is away and when it is back.</p>
       <div class="choice-row" role="radiogroup" aria-label="Business hours">
@@ -90,13 +85,7 @@ export function BusinessHoursForm({ site, onUpdate }: SiteSettingsProps) {
           </table>
         </>
       )}
-      <div class="form-actions">
-        <button type="submit" class="primary" data-testid="hours-save" disabled={status.busy}>
-          {status.busy ? 'Saving…' : 'Save hours'}
-        </button>
-        {status.saved && <span class="saved" role="status">Saved</span>}
-        {status.error && <span class="form-error" role="alert" data-testid="hours-error">{status.error}</span>}
-      </div>
+      <SaveActions label="Save hours" testId="hours" status={status} />
     </form>
   );
 }

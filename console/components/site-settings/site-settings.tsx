@@ -6,7 +6,9 @@ import { useState } from 'preact/hooks';
 import type { SiteView } from '../../../protocol/index.ts';
 import { messageOf, type SiteChange } from '../../lib/api.ts';
 import { CopyButton } from '../copy-button/copy-button.tsx';
+import { useSaveStatus } from '../../lib/use-save-status.ts';
 import { BusinessHoursForm } from './business-hours.tsx';
+import { SaveActions } from './save-actions.tsx';
 import { BotFirstSetting, IdentitySettings } from './visitor-access.tsx';
 
 export interface SiteSettingsProps {
@@ -117,28 +119,21 @@ function WidgetLook({ site, onUpdate }: SiteSettingsProps) {
     greeting: site.settings.greeting,
     teamName: site.settings.teamName ?? '',
   }));
-  const [status, setStatus] = useState<{ busy: boolean; error: string | null; saved: boolean }>({ busy: false, error: null, saved: false });
+  const { status, edited, save } = useSaveStatus();
   const field = (name: keyof typeof form) => (e: { currentTarget: { value: string } }) => {
     const value = e.currentTarget.value;
     setForm((f) => ({ ...f, [name]: value }));
-    setStatus((s) => ({ ...s, saved: false }));
+    edited();
   };
 
-  const save = async (event: Event) => {
+  const submit = (event: Event) => {
     event.preventDefault();
-    if (status.busy) return;
-    setStatus({ busy: true, error: null, saved: false });
-    try {
-      // An empty team name removes it: agents' own names show again.
-      await onUpdate({ settings: { color: form.color.trim(), title: form.title.trim(), greeting: form.greeting, teamName: form.teamName.trim() || null } });
-      setStatus({ busy: false, error: null, saved: true });
-    } catch (err) {
-      setStatus({ busy: false, error: messageOf(err), saved: false });
-    }
+    // An empty team name removes it: agents' own names show again.
+    void save(() => onUpdate({ settings: { color: form.color.trim(), title: form.title.trim(), greeting: form.greeting, teamName: form.teamName.trim() || null } }));
   };
 
   return (
-    <form class="widget-look" onSubmit={save} data-testid="widget-form">
+    <form class="widget-look" onSubmit={submit} data-testid="widget-form">
       <h4>Widget</h4>
       <label>
         Colour
@@ -166,13 +161,7 @@ function WidgetLook({ site, onUpdate }: SiteSettingsProps) {
         </span>
         <input data-testid="widget-team-name" value={form.teamName} onInput={field('teamName')} maxLength={80} />
       </label>
-      <div class="form-actions">
-        <button type="submit" class="primary" data-testid="widget-save" disabled={status.busy}>
-          {status.busy ? 'Saving…' : 'Save widget'}
-        </button>
-        {status.saved && <span class="saved" role="status">Saved</span>}
-        {status.error && <span class="form-error" role="alert" data-testid="widget-error">{status.error}</span>}
-      </div>
+      <SaveActions label="Save widget" testId="widget" status={status} />
     </form>
   );
 }

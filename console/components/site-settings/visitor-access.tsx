@@ -3,7 +3,7 @@
 import { useState } from 'preact/hooks';
 import { messageOf } from '../../lib/api.ts';
 import { ConfirmButton } from '../confirm-button/confirm-button.tsx';
-import { CopyButton } from '../copy-button/copy-button.tsx';
+import { ShownOnce } from '../shown-once/shown-once.tsx';
 import type { SiteSettingsProps } from './site-settings.tsx';
 
 interface IdentityProps extends SiteSettingsProps {
@@ -72,13 +72,12 @@ export function IdentitySettings({ site, onUpdate, onRotateSecret }: IdentityPro
       </div>
       {createError && <p class="form-error" role="alert">{createError}</p>}
       {secret && (
-        <div class="invite-sent" role="status" data-testid="secret-created">
-          <p>Copy the identity secret now and keep it on your server: it is not shown again.</p>
-          <div class="copy-row">
-            <code class="snippet" data-testid="identity-secret">{secret}</code>
-            <CopyButton text={secret} />
-          </div>
-        </div>
+        <ShownOnce
+          secret={secret}
+          note="Copy the identity secret now and keep it on your server: it is not shown again."
+          testId="secret-created"
+          secretTestId="identity-secret"
+        />
       )}
     </div>
   );
