@@ -1,12 +1,12 @@
 // One site in the settings screen: its public key and the script tag to paste, the origins allowed
 // to embed it, the widget's look, business hours, identity verification and the bot-first switch.
-// Each part saves on its own, and a refusal (the server's
-// VALIDATION_FAILED message names the bad value) is shown beside the part that sent it.
+// Each part saves on its own, and a refusal (the server's VALIDATION_FAILED message names the bad
+// value) is shown beside the part that sent it.
 import { useState } from 'preact/hooks';
 import type { SiteView } from '../../../protocol/index.ts';
 import { messageOf, type SiteChange } from '../../lib/api.ts';
-import { CopyButton } from '../copy-button/copy-button.tsx';
 import { useSaveStatus } from '../../lib/use-save-status.ts';
+import { CopyButton } from '../copy-button/copy-button.tsx';
 import { BusinessHoursForm } from './business-hours.tsx';
 import { SaveActions } from './save-actions.tsx';
 import { BotFirstSetting, IdentitySettings } from './visitor-access.tsx';
