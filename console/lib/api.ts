@@ -6,6 +6,7 @@ import type {
   ApiTokenView,
   AgentRole,
   AgentView,
+  BusinessHours,
   CannedResponseView,
   ConversationListResponse,
   ConversationListView,
@@ -76,6 +77,8 @@ export interface Api {
   // Settings (owners and admins; the server answers FORBIDDEN to agents).
   sites(): Promise<SiteView[]>;
   updateSite(siteId: string, change: SiteChange): Promise<SiteView>;
+  /** A new identity secret (the first, or replacing the current one), shown in this answer only. */
+  rotateIdentitySecret(siteId: string): Promise<{ site: SiteView; identitySecret: string }>;
   invite(invitation: { email: string; name: string; role: AgentRole }): Promise<{ inviteUrl: string; emailed: boolean }>;
   deactivate(agentId: string): Promise<AgentView>;
   updateAgent(agentId: string, change: { role?: AgentRole; capacity?: number | null }): Promise<AgentView>;
@@ -98,6 +101,10 @@ export interface SiteChange {
   name?: string;
   allowedOrigins?: string[];
   settings?: Partial<{ [K in keyof WidgetSettings]-?: undefined extends WidgetSettings[K] ? WidgetSettings[K] | null : WidgetSettings[K] }>;
+  /** null: always open. */
+  businessHours?: BusinessHours | null;
+  requireIdentity?: boolean;
+  botFirst?: boolean;
 }
 
 /**
@@ -216,6 +223,9 @@ export function createApi(getToken: () => string | null, onUnauthorized: () => v
 
     updateSite: async (siteId, change) =>
       (await request<{ site: SiteView }>(`/api/v1/sites/${encodeURIComponent(siteId)}`, { method: 'PATCH', body: change })).site,
+
+    rotateIdentitySecret: (siteId) =>
+      request<{ site: SiteView; identitySecret: string }>(`/api/v1/sites/${encodeURIComponent(siteId)}/identity-secret`, { method: 'POST', body: {} }),
 
     invite: (invitation) => request<{ inviteUrl: string; emailed: boolean }>('/api/v1/agents', { method: 'POST', body: invitation }),
 

@@ -1,5 +1,5 @@
-// #/settings, for owners and admins: the account's sites (embed, origins, widget), its team, and
-// its integrations (API tokens, webhooks).
+// #/settings, for owners and admins: the account's sites (embed, origins, widget, hours, identity,
+// bot), its team, and its integrations (API tokens, webhooks).
 // Agents never see the link; one who types the address is told, and the server refuses them anyway.
 import type { AgentView } from '../../protocol/index.ts';
 import type { Api } from '../lib/api.ts';
@@ -39,7 +39,12 @@ function ManageSettings({ api, me }: { api: Api; me: AgentView }) {
       <h3 class="settings-heading">Sites and team</h3>
       <LoadState error={sites.error} loading={!sites.value} onRetry={sites.reload} what="sites" />
       {sites.value?.map((site) => (
-        <SiteSettings key={site.id} site={site} onUpdate={(change) => sites.update(site.id, change)} />
+        <SiteSettings
+          key={site.id}
+          site={site}
+          onUpdate={(change) => sites.update(site.id, change)}
+          onRotateSecret={() => sites.rotateIdentitySecret(site.id)}
+        />
       ))}
       <LoadState error={team.error} loading={!team.value} onRetry={team.reload} what="the team" />
       {team.value && <TeamSettings agents={team.value} me={me} onDeactivate={team.deactivate} onUpdate={team.update} onInvite={team.invite} />}

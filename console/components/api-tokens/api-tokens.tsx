@@ -6,7 +6,7 @@ import { messageOf } from '../../lib/api.ts';
 import { fullTime } from '../../lib/format.ts';
 import type { ApiTokens as ApiTokensResource } from '../../lib/use-integrations.ts';
 import { ConfirmButton } from '../confirm-button/confirm-button.tsx';
-import { CopyButton } from '../copy-button/copy-button.tsx';
+import { ShownOnce } from '../shown-once/shown-once.tsx';
 import { ROLE_LABELS } from '../team-settings/team-settings.tsx';
 
 export function ApiTokens({ tokens }: { tokens: ApiTokensResource }) {
@@ -79,13 +79,12 @@ export function ApiTokens({ tokens }: { tokens: ApiTokensResource }) {
         </div>
         {error && <p class="form-error" role="alert">{error}</p>}
         {created && (
-          <div class="invite-sent" role="status" data-testid="token-created">
-            <p>Copy the token for “{created.name}” now: it is not shown again.</p>
-            <div class="copy-row">
-              <code class="snippet" data-testid="token-secret">{created.token}</code>
-              <CopyButton text={created.token} />
-            </div>
-          </div>
+          <ShownOnce
+            secret={created.token}
+            note={`Copy the token for “${created.name}” now: it is not shown again.`}
+            testId="token-created"
+            secretTestId="token-secret"
+          />
         )}
       </form>
     </section>

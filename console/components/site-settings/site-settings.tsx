@@ -1,12 +1,17 @@
 // One site in the settings screen: its public key and the script tag to paste, the origins allowed
-// to embed it, and the widget's look. Each part saves on its own, and a refusal (the server's
-// VALIDATION_FAILED message names the bad value) is shown beside the part that sent it.
+// to embed it, the widget's look, business hours, identity verification and the bot-first switch.
+// Each part saves on its own, and a refusal (the server's VALIDATION_FAILED message names the bad
+// value) is shown beside the part that sent it.
 import { useState } from 'preact/hooks';
 import type { SiteView } from '../../../protocol/index.ts';
 import { messageOf, type SiteChange } from '../../lib/api.ts';
+import { useSaveStatus } from '../../lib/use-save-status.ts';
 import { CopyButton } from '../copy-button/copy-button.tsx';
+import { BusinessHoursForm } from './business-hours.tsx';
+import { SaveActions } from './save-actions.tsx';
+import { BotFirstSetting, IdentitySettings } from './visitor-access.tsx';
 
-interface SiteSettingsProps {
+export interface SiteSettingsProps {
   site: SiteView;
   onUpdate(change: SiteChange): Promise<SiteView>;
 }
@@ -15,7 +20,7 @@ export function scriptTagOf(site: SiteView, origin = location.origin): string {
   return `<script src="${origin}/widget.js" data-site="${site.publicKey}" async></script>`;
 }
 
-export function SiteSettings({ site, onUpdate }: SiteSettingsProps) {
+export function SiteSettings({ site, onUpdate, onRotateSecret }: SiteSettingsProps & { onRotateSecret(): Promise<string> }) {
   const scriptTag = scriptTagOf(site);
   return (
     <section class="settings-card" data-testid="site-settings" data-site-id={site.id} aria-labelledby={`site-${site.id}`}>
@@ -34,6 +39,9 @@ export function SiteSettings({ site, onUpdate }: SiteSettingsProps) {
       </div>
       <AllowedOrigins site={site} onUpdate={onUpdate} />
       <WidgetLook key={site.id} site={site} onUpdate={onUpdate} />
+      <BusinessHoursForm key={site.id} site={site} onUpdate={onUpdate} />
+      <IdentitySettings site={site} onUpdate={onUpdate} onRotateSecret={onRotateSecret} />
+      <BotFirstSetting site={site} onUpdate={onUpdate} />
     </section>
   );
 }
@@ -111,28 +119,21 @@ function WidgetLook({ site, onUpdate }: SiteSettingsProps) {
     greeting: site.settings.greeting,
     teamName: site.settings.teamName ?? '',
   }));
-  const [status, setStatus] = useState<{ busy: boolean; error: string | null; saved: boolean }>({ busy: false, error: null, saved: false });
+  const { status, edited, save } = useSaveStatus();
   const field = (name: keyof typeof form) => (e: { currentTarget: { value: string } }) => {
     const value = e.currentTarget.value;
     setForm((f) => ({ ...f, [name]: value }));
-    setStatus((s) => ({ ...s, saved: false }));
+    edited();
   };
 
-  const save = async (event: Event) => {
+  const submit = (event: Event) => {
     event.preventDefault();
-    if (status.busy) return;
-    setStatus({ busy: true, error: null, saved: false });
-    try {
-      // An empty team name removes it: agents' own names show again.
-      await onUpdate({ settings: { color: form.color.trim(), title: form.title.trim(), greeting: form.greeting, teamName: form.teamName.trim() || null } });
-      setStatus({ busy: false, error: null, saved: true });
-    } catch (err) {
-      setStatus({ busy: false, error: messageOf(err), saved: false });
-    }
+    // An empty team name removes it: agents' own names show again.
+    void save(() => onUpdate({ settings: { color: form.color.trim(), title: form.title.trim(), greeting: form.greeting, teamName: form.teamName.trim() || null } }));
   };
 
   return (
-    <form class="widget-look" onSubmit={save} data-testid="widget-form">
+    <form class="widget-look" onSubmit={submit} data-testid="widget-form">
       <h4>Widget</h4>
       <label>
         Colour
@@ -160,13 +161,7 @@ function WidgetLook({ site, onUpdate }: SiteSettingsProps) {
         </span>
         <input data-testid="widget-team-name" value={form.teamName} onInput={field('teamName')} maxLength={80} />
       </label>
-      <div class="form-actions">
-        <button type="submit" class="primary" data-testid="widget-save" disabled={status.busy}>
-          {status.busy ? 'Saving…' : 'Save widget'}
-        </button>
-        {status.saved && <span class="saved" role="status">Saved</span>}
-        {status.error && <span class="form-error" role="alert" data-testid="widget-error">{status.error}</span>}
-      </div>
+      <SaveActions label="Save widget" testId="widget" status={status} />
     </form>
   );
 }

@@ -7,7 +7,7 @@ import { messageOf } from '../../lib/api.ts';
 import { fullTime } from '../../lib/format.ts';
 import type { Webhooks as WebhooksResource } from '../../lib/use-integrations.ts';
 import { ConfirmButton } from '../confirm-button/confirm-button.tsx';
-import { CopyButton } from '../copy-button/copy-button.tsx';
+import { ShownOnce } from '../shown-once/shown-once.tsx';
 
 /** Every event a webhook can take (the type keeps this list complete). */
 const EVENT_LABELS: Record<WebhookEventType, string> = {
@@ -163,13 +163,7 @@ function NewWebhook({ webhooks }: { webhooks: WebhooksResource }) {
       </div>
       {error && <p class="form-error" role="alert" data-testid="webhook-error">{error}</p>}
       {secret && (
-        <div class="invite-sent" role="status" data-testid="webhook-created">
-          <p>Copy the signing secret now: it is not shown again.</p>
-          <div class="copy-row">
-            <code class="snippet" data-testid="webhook-secret">{secret}</code>
-            <CopyButton text={secret} />
-          </div>
-        </div>
+        <ShownOnce secret={secret} note="Copy the signing secret now: it is not shown again." testId="webhook-created" secretTestId="webhook-secret" />
       )}
     </form>
   );
