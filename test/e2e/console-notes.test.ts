@@ -3,7 +3,7 @@ import type { Browser } from 'playwright-core';
 import { eq } from 'drizzle-orm';
 import { schema } from '../../db/index.ts';
 import { PASSWORD, createTenant, driver, startServer, type Tenant, type TestServer } from '../helpers.ts';
-import { launchBrowser } from './browser.ts';
+import { launchBrowser, signInToConsole } from './browser.ts';
 import { openShop, type Shop } from './shop.ts';
 
 describe(`browser: an agent's private notes and snoozes in the console (${driver})`, () => {
@@ -36,13 +36,7 @@ describe(`browser: an agent's private notes and snoozes in the console (${driver
     await visitor.getByTestId('parley-send').click();
     await visitor.locator('[data-testid="parley-message"][data-author="visitor"][data-seq="1"]').waitFor();
 
-    const agent = await (await browser.newContext()).newPage();
-    const pageErrors: string[] = [];
-    agent.on('pageerror', (error) => pageErrors.push(error.message));
-    await agent.goto(`${server.url}/console/`);
-    await agent.getByTestId('login-email').fill(tenant.owner.email);
-    await agent.getByTestId('login-password').fill(PASSWORD);
-    await agent.getByTestId('login-submit').click();
+    const { page: agent, pageErrors } = await signInToConsole(browser, server.url, tenant.owner.email, PASSWORD);
     await agent.getByTestId('view-all').click();
     await agent.getByTestId('conversation-item').first().click();
     await agent.locator('[data-testid="message"][data-author="visitor"]').first().waitFor();

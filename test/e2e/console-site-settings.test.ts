@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { eq } from 'drizzle-orm';
 import { schema } from '../../db/index.ts';
 import { PASSWORD, createTenant, driver, get, loginAgent, startServer, type Tenant, type TestServer } from '../helpers.ts';
-import { launchBrowser } from './browser.ts';
+import { launchBrowser, signInToConsole } from './browser.ts';
 
 describe(`browser: a site's hours, identity and bot in the console's settings (${driver})`, () => {
   let server: TestServer;
@@ -25,14 +25,7 @@ describe(`browser: a site's hours, identity and bot in the console's settings ($
 
   /** Signed in as the tenant's owner, on the settings screen, with the browser in New York. */
   async function openSettings(tenant: Tenant): Promise<{ page: Page; pageErrors: string[] }> {
-    const page = await (await browser.newContext({ timezoneId: 'America/New_York' })).newPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(`${server.url}/console/`);
-    await page.getByTestId('login-email').fill(tenant.owner.email);
-    await page.getByTestId('login-password').fill(PASSWORD);
-    await page.getByTestId('login-submit').click();
-    await page.getByTestId('view-all').waitFor();
+    const { page, pageErrors } = await signInToConsole(browser, server.url, tenant.owner.email, PASSWORD, { timezoneId: 'America/New_York' });
     await page.goto(`${server.url}/console/#/settings`);
     await page.getByTestId('hours-form').waitFor();
     return { page, pageErrors };

@@ -5,7 +5,7 @@ import type { Browser } from 'playwright-core';
 import { eq } from 'drizzle-orm';
 import { schema } from '../../db/index.ts';
 import { PASSWORD, addAgent, createTenant, driver, startServer, type Tenant, type TestServer } from '../helpers.ts';
-import { launchBrowser } from './browser.ts';
+import { launchBrowser, signInToConsole } from './browser.ts';
 
 describe(`browser: managing the team in the console's settings (${driver})`, () => {
   let server: TestServer;
@@ -24,14 +24,7 @@ describe(`browser: managing the team in the console's settings (${driver})`, () 
 
   it('changes a teammate\'s role and capacity, and shows why the last owner cannot be demoted', async () => {
     const dana = await addAgent(server.database, tenant.accountId, 'dana-team-ui@example.com', 'agent');
-    const page = await (await browser.newContext()).newPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(`${server.url}/console/`);
-    await page.getByTestId('login-email').fill(tenant.owner.email);
-    await page.getByTestId('login-password').fill(PASSWORD);
-    await page.getByTestId('login-submit').click();
-    await page.getByTestId('view-all').waitFor();
+    const { page, pageErrors } = await signInToConsole(browser, server.url, tenant.owner.email, PASSWORD);
     await page.goto(`${server.url}/console/#/settings`);
 
     const row = page.locator(`[data-testid="team-member"][data-agent-id="${dana.id}"]`);
