@@ -5,7 +5,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ErrorCodes } from '../../protocol/index.ts';
 import type { ConversationListView, ConversationStatus, ConversationView } from '../../protocol/index.ts';
 import { ApiError, type Api } from './api.ts';
-import { listKey, type InboxAction, type InboxState, type ListPage } from './inbox-state.ts';
+import { listKey, type InboxAction, type InboxState, type ListPage, type ListProgress } from './inbox-state.ts';
 
 export interface ListFilters {
   view: ConversationListView;
@@ -49,6 +49,12 @@ export function useConversationLists(
   filtersRef.current = filters;
   const onErrorRef = useRef(onError);
   onErrorRef.current = onError;
+  // A status's reloads and page loads run one after another: a reload that started before a page
+  // landed would replace the list without that page (and a page asked for before a reload would be
+  // dropped by it). Between steps the state may not have rendered yet, so each step reads how far
+  // its list is loaded from `progress`, which the steps themselves keep, as the reducer does.
+  const chains = useRef(new Map<ConversationStatus, Promise<void>>());
+  const progress = useRef(new Map<string, ListProgress>());
 
   // Made once and reading refs: the socket's callbacks, created on the first render, call them too.
   const actions = useMemo(() => {
@@ -58,34 +64,52 @@ export function useConversationLists(
       setLoadingKeys(new Set(inFlight.current));
     };
 
+    const inTurn = (status: ConversationStatus, step: () => Promise<void>): Promise<void> => {
+      const run = (chains.current.get(status) ?? Promise.resolve()).then(step);
+      chains.current.set(status, run.catch(() => undefined));
+      return run;
+    };
+
     return {
-      async reload(status: ConversationStatus, keepDepth: boolean) {
-        try {
-          // One request per view: each is paged on its own, so deriving one view from another's
-          // pages could miss conversations.
-          const lists = await Promise.all(views.map((view) => {
-            const depth = keepDepth ? stateRef.current.pages[listKey(view, status)]?.loaded ?? 0 : 0;
-            return fetchListPages(api, view, status, depth);
-          }));
-          dispatch({ type: 'listLoaded', status, lists });
-        } catch (err) {
-          onErrorRef.current(err);
-        } finally {
-          if (filtersRef.current.status === status) setLoading(false);
-        }
+      reload(status: ConversationStatus, keepDepth: boolean) {
+        return inTurn(status, async () => {
+          try {
+            // One request per view: each is paged on its own, so deriving one view from another's
+            // pages could miss conversations.
+            const lists = await Promise.all(views.map((view) => {
+              const depth = keepDepth ? progress.current.get(listKey(view, status))?.loaded ?? 0 : 0;
+              return fetchListPages(api, view, status, depth);
+            }));
+            for (const list of lists) {
+              progress.current.set(listKey(list.view, status), { nextCursor: list.nextCursor, loaded: list.conversations.length });
+            }
+            dispatch({ type: 'listLoaded', status, lists });
+          } catch (err) {
+            onErrorRef.current(err);
+          } finally {
+            if (filtersRef.current.status === status) setLoading(false);
+          }
+        });
       },
 
       loadMore() {
         const { view, status } = filtersRef.current;
         const key = listKey(view, status);
-        const after = stateRef.current.pages[key]?.nextCursor;
-        if (!after || inFlight.current.has(key)) return;
+        if (!stateRef.current.pages[key]?.nextCursor || inFlight.current.has(key)) return;
         settle(key, true);
-        api.conversations(view, status, after).then(
-          ({ conversations, nextCursor }) =>
-            dispatch({ type: 'pageLoaded', status, after, page: { view, conversations, nextCursor } }),
-          (err: unknown) => onErrorRef.current(err),
-        ).finally(() => settle(key, false));
+        void inTurn(status, async () => {
+          // Read when its turn comes: a reload before it may have moved the list's end.
+          const held = progress.current.get(key);
+          if (!held?.nextCursor) return;
+          const after = held.nextCursor;
+          try {
+            const { conversations, nextCursor } = await api.conversations(view, status, after);
+            progress.current.set(key, { nextCursor, loaded: held.loaded + conversations.length });
+            dispatch({ type: 'pageLoaded', status, after, page: { view, conversations, nextCursor } });
+          } catch (err) {
+            onErrorRef.current(err);
+          }
+        }).finally(() => settle(key, false));
       },
 
       fetchConversation(conversationId: string) {

@@ -56,9 +56,10 @@ describe(`browser: the console's lists load page after page (${driver})`, () => 
     return conversations.map((conversation) => conversation.id);
   }
 
-  async function signIn(tenant: Tenant, options: { withoutObserver?: boolean } = {}): Promise<Page> {
+  async function signIn(tenant: Tenant, options: { withoutObserver?: boolean; beforeLoad?: (page: Page) => Promise<unknown> } = {}): Promise<Page> {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
+    await options.beforeLoad?.(page);
     page.on('pageerror', (error) => pageErrors.push(error.message));
     // The fallback path: a browser without IntersectionObserver, or an agent on the keyboard.
     if (options.withoutObserver) await page.addInitScript(() => Reflect.deleteProperty(window, 'IntersectionObserver'));
@@ -158,6 +159,36 @@ describe(`browser: the console's lists load page after page (${driver})`, () => 
     await page.getByTestId('status-open').click();
     await expect.poll(() => items.count(), SOON).toBe(100);
     expect(await page.getByTestId('load-more').count()).toBe(1);
+    expect(pageErrors).toEqual([]);
+  });
+
+  // The socket's first `ready` reloads the lists too (as after any reconnect). A page asked for
+  // while that reload is on its way must not be replaced by it when it lands.
+  it('keeps a page loaded while the list reloads', async () => {
+    const tenant = await createTenant(database, []);
+    await seed(tenant);
+    let firstPages = 0;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    const page = await signIn(tenant, {
+      withoutObserver: true,
+      beforeLoad: (p) => p.route(/\/api\/v1\/conversations\?/, async (route) => {
+        const query = new URL(route.request().url()).searchParams;
+        // The second first-page request of the list on screen: the reload the socket's ready asks for.
+        if (query.get('view') === 'mine' && query.get('status') === 'open' && !query.has('cursor') && ++firstPages === 2) await held;
+        await route.continue();
+      }),
+    });
+    const items = page.getByTestId('conversation-item');
+    await expect.poll(() => items.count(), SOON).toBe(100);
+    await expect.poll(() => firstPages, SOON).toBe(2);
+    await page.getByTestId('load-more').click();
+    await page.waitForTimeout(1_000);
+    release();
+    await expect.poll(() => items.count(), SOON).toBe(COUNT);
+    // Still all there once every request has landed.
+    await page.waitForTimeout(1_000);
+    expect(await items.count()).toBe(COUNT);
     expect(pageErrors).toEqual([]);
   });
 
