@@ -86,6 +86,11 @@ describe(`browser: agents search conversations from the console (${driver})`, ()
     expect(await page.getByTestId('search-input').inputValue()).toBe('refund');
     await page.screenshot({ path: '/tmp/search.png' });
 
+    // A result is shown as the search found it, without being asked for once more.
+    const refetched: string[] = [];
+    page.on('request', (request) => {
+      if (/\/api\/v1\/conversations\/[^/?]+$/.test(new URL(request.url()).pathname)) refetched.push(request.url());
+    });
     // ArrowDown steps into the results, j moves on, Enter opens the resolved one.
     await page.keyboard.press('ArrowDown');
     expect(await focusedId(page)).toBe(ids.Bob);
@@ -96,6 +101,7 @@ describe(`browser: agents search conversations from the console (${driver})`, ()
     await page.locator('#conversation-title', { hasText: 'Bob' }).waitFor(SOON);
     await page.locator('[data-testid="message"]', { hasText: 'The refund arrived this morning' }).waitFor(SOON);
     expect(page.url()).toContain(`#/c/${ids.Bob}`);
+    expect(refetched).toEqual([]);
 
     await page.getByTestId('search-input').focus();
     await page.keyboard.press('Escape');
