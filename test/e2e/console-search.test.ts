@@ -109,8 +109,8 @@ describe(`browser: agents search conversations from the console (${driver})`, ()
     expect(await page.getByTestId('search-input').inputValue()).toBe('');
     expect(await page.getByTestId('view-mine').getAttribute('aria-pressed')).toBe('true');
     expect(await page.getByTestId('status-open').getAttribute('aria-pressed')).toBe('true');
-    // Back on the list's cursor, where the agent left it before searching.
-    expect(await focusedId(page)).toBe(ids.Alice);
+    // Back on the list's cursor, where the agent left it before searching (focused after the render).
+    await expect.poll(() => focusedId(page), SOON).toBe(ids.Alice);
     // The shortcut is in the help.
     await page.keyboard.press('?');
     await page.getByTestId('shortcuts-help').getByText('Search conversations').waitFor();
