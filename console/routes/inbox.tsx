@@ -3,7 +3,7 @@
 // The settings screen (#/settings) takes the workspace's place here, so the socket stays open.
 import { useEffect, useMemo, useReducer, useRef, useState } from 'preact/hooks';
 import { ErrorCodes, errorEntry } from '../../protocol/index.ts';
-import type { AgentView, ConversationStatus, ServerFrame } from '../../protocol/index.ts';
+import type { AgentView, ConversationStatus, ConversationView, ServerFrame } from '../../protocol/index.ts';
 import type { ConnectionStatus } from '../../client/connection.ts';
 import { contiguousSeq, nextPageAfter } from '../../client/conversation-log.ts';
 import { messageFromAck, type OutboxItem } from '../../client/outbox.ts';
@@ -377,7 +377,7 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
     if (inSearch || !refocusList.current) return;
     refocusList.current = false;
     searchInputRef.current?.blur();
-    focusListItem(cursorId ?? openId);
+    focusListItem(cursorId ?? openId ?? list[0]?.id);
   }, [inSearch]);
 
   useEffect(() => {
@@ -490,6 +490,8 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
     [state.agents],
   );
   const offline = connection !== 'open';
+  /** What the list's rows and the results' rows show alike. */
+  const rowProps = { agents: state.agents, meId: me.id, openId, now, isUnread: (c: ConversationView) => isUnread(state, c) };
 
   return (
     <div class="app">
@@ -545,8 +547,13 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
               inputRef={searchInputRef}
               onQuery={search.setQuery}
               onClear={() => {
-                refocusList.current = true;
                 clearSearch();
+                // The list is on screen already unless results were: then it is focused once shown.
+                if (inSearch) refocusList.current = true;
+                else {
+                  searchInputRef.current?.blur();
+                  focusListItem(cursor ?? list[0]?.id);
+                }
               }}
               onEnterResults={() => {
                 const first = inSearch ? shown[0] : shown.find((c) => c.id === cursor) ?? shown[0];
@@ -561,12 +568,8 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
                 // A new list starts at its top, with an observer of its own.
                 key={listKey(filters.view, filters.status)}
                 conversations={list}
-                agents={state.agents}
-                meId={me.id}
-                openId={openId}
+                {...rowProps}
                 cursorId={cursorId ?? openId}
-                isUnread={(c) => isUnread(state, c)}
-                now={now}
                 loading={lists.loading}
                 nextCursor={lists.nextCursor}
                 loadingMore={lists.loadingMore}
@@ -588,12 +591,8 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
                   <ConversationList
                     key="search"
                     conversations={results}
-                    agents={state.agents}
-                    meId={me.id}
-                    openId={openId}
+                    {...rowProps}
                     cursorId={searchCursorId ?? openId}
-                    isUnread={(c) => isUnread(state, c)}
-                    now={now}
                     loading={false}
                     nextCursor={null}
                     loadingMore={false}

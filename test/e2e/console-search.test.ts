@@ -132,7 +132,7 @@ describe(`browser: agents search conversations from the console (${driver})`, ()
   });
 
   it('says when it is searching, when nothing matches, and what the server found wrong with a query', async () => {
-    const { page, pageErrors, tenant } = await signIn();
+    const { page, pageErrors, ids, tenant } = await signIn();
     let release = () => {};
     const held = new Promise<void>((resolve) => { release = resolve; });
     await page.route(/\/api\/v1\/conversations\?.*q=/, async (route) => {
@@ -159,6 +159,10 @@ describe(`browser: agents search conversations from the console (${driver})`, ()
     // One character is not a search: the list stays.
     await page.getByTestId('search-input').fill('r');
     await expect.poll(() => rows(page), SOON).toEqual([['Carol', null], ['Alice', null]]);
+    // Escape empties the box and goes to the list, where no cursor was yet: to its first row.
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByTestId('search-input').inputValue(), SOON).toBe('');
+    await expect.poll(() => focusedId(page), SOON).toBe(ids.Carol);
     expect(pageErrors).toEqual([]);
   });
 });
