@@ -62,6 +62,8 @@ export interface Api {
   refresh(): Promise<LoginResponse>;
   /** One page of a list, newest activity first; `cursor` is the previous page's nextCursor. */
   conversations(view: ConversationListView, status: ConversationStatus, cursor?: string): Promise<ConversationListResponse>;
+  /** The first page of one status's conversations whose messages match `q` (full-text search). */
+  searchConversations(q: string, status: ConversationStatus, signal?: AbortSignal): Promise<ConversationView[]>;
   conversation(conversationId: string): Promise<ConversationView>;
   /** Every message after `afterSeq`, following pages while the server says there are more. */
   messagesAfter(conversationId: string, afterSeq: number, signal?: AbortSignal): Promise<MessageView[]>;
@@ -156,6 +158,11 @@ export function createApi(getToken: () => string | null, onUnauthorized: () => v
     conversations: (view, status, cursor) => {
       const query = new URLSearchParams({ view, status, ...(cursor ? { cursor } : {}) });
       return request<ConversationListResponse>(`/api/v1/conversations?${query}`);
+    },
+
+    searchConversations: async (q, status, signal) => {
+      const query = new URLSearchParams({ view: 'all', status, q });
+      return (await request<ConversationListResponse>(`/api/v1/conversations?${query}`, { signal })).conversations;
     },
 
     conversation: async (conversationId) =>

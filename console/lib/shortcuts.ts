@@ -5,6 +5,7 @@ import { useEffect, useRef } from 'preact/hooks';
 export const SHORTCUTS: ReadonlyArray<readonly [keys: string, action: string]> = [
   ['j / k', 'Next / previous conversation (↓ / ↑ in the list)'],
   ['Enter / o', 'Open the selected conversation'],
+  ['s', 'Search conversations (Esc: back to the list, ↓: into the results)'],
   ['r / /', 'Reply: focus the composer, as a reply to the visitor'],
   ['n', 'Private note: focus the composer, as a note only agents see'],
   ['Alt+N', 'Switch the composer between reply and private note'],

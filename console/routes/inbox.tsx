@@ -3,7 +3,7 @@
 // The settings screen (#/settings) takes the workspace's place here, so the socket stays open.
 import { useEffect, useMemo, useReducer, useRef, useState } from 'preact/hooks';
 import { ErrorCodes, errorEntry } from '../../protocol/index.ts';
-import type { AgentView, ConversationStatus, ServerFrame } from '../../protocol/index.ts';
+import type { AgentView, ConversationStatus, ConversationView, ServerFrame } from '../../protocol/index.ts';
 import type { ConnectionStatus } from '../../client/connection.ts';
 import { contiguousSeq, nextPageAfter } from '../../client/conversation-log.ts';
 import { messageFromAck, type OutboxItem } from '../../client/outbox.ts';
@@ -23,6 +23,8 @@ import { ConversationList } from '../components/conversation-list/conversation-l
 import { Sidebar, VIEWS } from '../components/sidebar/sidebar.tsx';
 import { TopBar } from '../components/top-bar/top-bar.tsx';
 import { ShortcutsHelp } from '../components/shortcuts-help/shortcuts-help.tsx';
+import { SearchBox } from '../components/search-box/search-box.tsx';
+import { searchResults, useConversationSearch } from '../lib/conversation-search.ts';
 
 interface InboxProps {
   api: Api;
@@ -59,6 +61,8 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
   });
   const [notice, setNotice] = useState<string | null>(null);
   const [cursorId, setCursorId] = useState<string | null>(null);
+  // The results have a cursor of their own, so the list's is where the agent left it after a search.
+  const [searchCursorId, setSearchCursorId] = useState<string | null>(null);
   const [helpOpen, setHelpOpen] = useState(false);
   const [now, setNow] = useState(Date.now);
   const [composeMode, setComposeMode] = useState<ComposeMode>('reply');
@@ -67,6 +71,10 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
   const socket = useRef<ConsoleSocket | null>(null);
   const composerRef = useRef<HTMLTextAreaElement>(null);
   const listRef = useRef<HTMLUListElement>(null);
+  const searchListRef = useRef<HTMLUListElement>(null);
+  const searchInputRef = useRef<HTMLInputElement>(null);
+  /** Escape left the search: focus goes back to the list's cursor once the list is shown again. */
+  const refocusList = useRef(false);
   /** j pressed on the last loaded conversation: the cursor steps past it once the next page lands. */
   const stepAfterLoad = useRef<string | null>(null);
   // Socket callbacks are created once; they read the current state through these refs.
@@ -90,6 +98,9 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
   };
 
   const lists = useConversationLists(api, state, dispatch, filters, VIEW_IDS, showError);
+  const search = useConversationSearch(api);
+  const searchActiveRef = useRef(search.active);
+  searchActiveRef.current = search.active;
 
   /** Highest seq held with nothing missing below it: where a sync or a page load resumes from. */
   const resumeSeq = (conversationId: string): number => contiguousSeq(stateRef.current.transcripts[conversationId] ?? []);
@@ -217,6 +228,13 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
   }, []);
 
   const list = useMemo(() => listFor(state, filters.view, filters.status), [state.conversations, state.me.id, filters]);
+  // Results are read through the inbox's conversations, so a status or assignee changed live shows.
+  const results = useMemo(() => searchResults(search.matches, state.conversations), [search.matches, state.conversations]);
+  // Whichever of the two the sidebar shows: the keyboard acts on that one.
+  const inSearch = search.active;
+  const shown = inSearch ? results : list;
+  const shownListRef = inSearch ? searchListRef : listRef;
+  const setShownCursor = inSearch ? setSearchCursorId : setCursorId;
   const counts = useMemo(
     () => ({
       unassigned: listFor(state, 'unassigned', filters.status).length,
@@ -246,7 +264,8 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
       setSnoozeMenuOpen(false);
     }
     dispatch({ type: 'open', conversationId: id });
-    setCursorId(id);
+    if (searchActiveRef.current) setSearchCursorId(id);
+    else setCursorId(id);
     const hash = id ? `#/c/${encodeURIComponent(id)}` : '';
     if (location.hash !== hash) history.replaceState(null, '', hash || location.pathname + location.search);
   };
@@ -264,6 +283,8 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
 
   const openId = state.openId;
   const openConversation = openId ? state.conversations[openId] : undefined;
+  /** The keyboard selection in the list on screen; the open conversation when there is none. */
+  const cursor = (inSearch ? searchCursorId : cursorId) ?? openId;
 
   useEffect(() => {
     if (!openId) return;
@@ -318,25 +339,46 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
 
   const focusListItem = (id: string | null | undefined) => {
     if (!id) return;
-    const item = listRef.current?.querySelector<HTMLElement>(`[data-id="${CSS.escape(id)}"]`);
+    const item = shownListRef.current?.querySelector<HTMLElement>(`[data-id="${CSS.escape(id)}"]`);
     item?.focus();
   };
 
   const moveCursor = (delta: number) => {
     stepAfterLoad.current = null;
-    if (list.length === 0) return;
-    const from = list.findIndex((c) => c.id === (cursorId ?? openId));
-    const index = from === -1 ? (delta > 0 ? 0 : list.length - 1) : Math.min(list.length - 1, Math.max(0, from + delta));
-    const next = list[index];
+    if (shown.length === 0) return;
+    const from = shown.findIndex((c) => c.id === cursor);
+    const index = from === -1 ? (delta > 0 ? 0 : shown.length - 1) : Math.min(shown.length - 1, Math.max(0, from + delta));
+    const next = shown[index];
     if (!next) return;
     // Going down near the end of what is loaded fetches the next page before the cursor gets there.
-    if (delta > 0 && lists.nextCursor !== null && index >= list.length - 1 - PRELOAD_ITEMS) {
+    // Search results are one page per status: there is nothing more to load.
+    if (!inSearch && delta > 0 && lists.nextCursor !== null && index >= list.length - 1 - PRELOAD_ITEMS) {
       lists.loadMore();
       if (index === from) stepAfterLoad.current = next.id;
     }
-    setCursorId(next.id);
+    setShownCursor(next.id);
     focusListItem(next.id);
   };
+
+  /** Opens a list item or a result; a result the inbox does not hold is added so the view has it. */
+  const openShown = (id: string) => {
+    const match = inSearch ? results.find((c) => c.id === id) : undefined;
+    if (match && !stateRef.current.conversations[id]) dispatch({ type: 'conversation', conversation: match });
+    open(id);
+  };
+
+  const clearSearch = () => {
+    search.setQuery('');
+    setSearchCursorId(null);
+  };
+
+  // After Escape in the search box, the list is back on screen only after this render.
+  useEffect(() => {
+    if (inSearch || !refocusList.current) return;
+    refocusList.current = false;
+    searchInputRef.current?.blur();
+    focusListItem(cursorId ?? openId ?? list[0]?.id);
+  }, [inSearch]);
 
   useEffect(() => {
     const from = stepAfterLoad.current;
@@ -370,7 +412,6 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
     // The inbox's keys act on conversations the settings screen does not show.
     if (screen === 'settings') return;
     const target = event.target;
-    const cursor = cursorId ?? openId;
     if (event.key === 'Escape') {
       if (isEditable(target)) {
         (target as HTMLElement).blur();
@@ -380,7 +421,7 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
     }
     if (isEditable(target)) return;
 
-    const inList = target instanceof Node && Boolean(listRef.current?.contains(target));
+    const inList = target instanceof Node && Boolean(shownListRef.current?.contains(target));
     switch (event.key) {
       case 'j':
         moveCursor(1);
@@ -396,10 +437,14 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
       case 'Enter':
         // On a list item (or any button) Enter already clicks it.
         if (target instanceof HTMLButtonElement || target instanceof HTMLAnchorElement) return;
-        if (cursor) open(cursor);
+        if (cursor) openShown(cursor);
         break;
       case 'o':
-        if (cursor) open(cursor);
+        if (cursor) openShown(cursor);
+        break;
+      case 's':
+        searchInputRef.current?.focus();
+        searchInputRef.current?.select();
         break;
       case 'r':
       case '/':
@@ -424,7 +469,9 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
       case '2':
       case '3': {
         const view = VIEWS[Number(event.key) - 1]?.[0];
-        if (view) setFilters((f) => ({ ...f, view }));
+        if (!view) return;
+        clearSearch();
+        setFilters((f) => ({ ...f, view }));
         break;
       }
       case '?':
@@ -443,6 +490,8 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
     [state.agents],
   );
   const offline = connection !== 'open';
+  /** What the list's rows and the results' rows show alike. */
+  const rowProps = { agents: state.agents, meId: me.id, openId, now, isUnread: (c: ConversationView) => isUnread(state, c) };
 
   return (
     <div class="app">
@@ -483,27 +532,79 @@ export function Inbox({ api, getToken, agent, onSignOut }: InboxProps) {
             view={filters.view}
             status={filters.status}
             counts={counts}
-            onView={(view) => setFilters((f) => ({ ...f, view }))}
-            onStatus={(status) => setFilters((f) => ({ ...f, status }))}
+            // Asking for a list leaves the search.
+            onView={(view) => {
+              clearSearch();
+              setFilters((f) => ({ ...f, view }));
+            }}
+            onStatus={(status) => {
+              clearSearch();
+              setFilters((f) => ({ ...f, status }));
+            }}
           >
-            <ConversationList
-              // A new list starts at its top, with an observer of its own.
-              key={listKey(filters.view, filters.status)}
-              conversations={list}
-              agents={state.agents}
-              meId={me.id}
-              openId={openId}
-              cursorId={cursorId ?? openId}
-              isUnread={(c) => isUnread(state, c)}
-              now={now}
-              loading={lists.loading}
-              nextCursor={lists.nextCursor}
-              loadingMore={lists.loadingMore}
-              listRef={listRef}
-              onOpen={open}
-              onCursor={setCursorId}
-              onLoadMore={lists.loadMore}
+            <SearchBox
+              query={search.query}
+              inputRef={searchInputRef}
+              onQuery={search.setQuery}
+              onClear={() => {
+                clearSearch();
+                // The list is on screen already unless results were: then it is focused once shown.
+                if (inSearch) refocusList.current = true;
+                else {
+                  searchInputRef.current?.blur();
+                  focusListItem(cursor ?? list[0]?.id);
+                }
+              }}
+              onEnterResults={() => {
+                const first = inSearch ? shown[0] : shown.find((c) => c.id === cursor) ?? shown[0];
+                if (!first) return;
+                setShownCursor(first.id);
+                focusListItem(first.id);
+              }}
             />
+            {/* Hidden, not unmounted, during a search: its pages, cursor and scroll are there after. */}
+            <div class="list-pane" hidden={inSearch}>
+              <ConversationList
+                // A new list starts at its top, with an observer of its own.
+                key={listKey(filters.view, filters.status)}
+                conversations={list}
+                {...rowProps}
+                cursorId={cursorId ?? openId}
+                loading={lists.loading}
+                nextCursor={lists.nextCursor}
+                loadingMore={lists.loadingMore}
+                listRef={listRef}
+                onOpen={open}
+                onCursor={setCursorId}
+                onLoadMore={lists.loadMore}
+              />
+            </div>
+            {inSearch && (
+              <div class="list-pane" data-testid="search-results">
+                {search.error ? (
+                  <p class="list-empty form-error" role="alert" data-testid="search-error">{search.error}</p>
+                ) : search.searching || results.length === 0 ? (
+                  <p class="muted list-empty" role="status" data-testid="search-status">
+                    {search.searching ? 'Searching…' : 'No conversations match'}
+                  </p>
+                ) : (
+                  <ConversationList
+                    key="search"
+                    conversations={results}
+                    {...rowProps}
+                    cursorId={searchCursorId ?? openId}
+                    loading={false}
+                    nextCursor={null}
+                    loadingMore={false}
+                    listRef={searchListRef}
+                    onOpen={openShown}
+                    onCursor={setSearchCursorId}
+                    onLoadMore={() => undefined}
+                    showStatus
+                  />
+                )}
+              </div>
+            )}
           </Sidebar>
           <main class="main">
             {openConversation ? (

@@ -4,7 +4,7 @@
 // IntersectionObserver.
 import type { RefObject } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
-import type { AgentView, ConversationView } from '../../../protocol/index.ts';
+import type { AgentView, ConversationStatus, ConversationView } from '../../../protocol/index.ts';
 import { dayAndTime, initials, relativeTime } from '../../lib/format.ts';
 
 interface ConversationListProps {
@@ -24,7 +24,16 @@ interface ConversationListProps {
   onOpen(id: string): void;
   onCursor(id: string): void;
   onLoadMore(): void;
+  /** Search results mix statuses, so each row says which it has. */
+  showStatus?: boolean;
 }
+
+const STATUS_LABELS: Readonly<Record<ConversationStatus, string>> = {
+  open: 'Open',
+  pending: 'Pending',
+  snoozed: 'Snoozed',
+  resolved: 'Resolved',
+};
 
 /** How far below the visible end of the list the next page starts loading, in pixels. */
 const PRELOAD_MARGIN_PX = 400;
@@ -83,6 +92,11 @@ export function ConversationList(props: ConversationListProps) {
               <span class="item-top">
                 {unread && <span class="unread-dot" aria-label="Unread" />}
                 <span class="item-name">{conversation.visitorName}</span>
+                {props.showStatus && (
+                  <span class={`badge status-${conversation.status}`} data-testid="item-status">
+                    {STATUS_LABELS[conversation.status]}
+                  </span>
+                )}
                 <time class="item-time" dateTime={conversation.updatedAt}>
                   {relativeTime(conversation.updatedAt, props.now)}
                 </time>
