@@ -1,6 +1,8 @@
 // Debian's Chromium driven by playwright-core. Never a browser download: if /usr/bin/chromium is
 // missing, the test fails and says how to install it (.ci/run does).
 import { existsSync } from 'node:fs';
+import { afterAll, beforeAll } from 'vitest';
+import { startServer, type TestServer } from '../helpers.ts';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -28,4 +30,23 @@ export async function signInToConsole(browser: Browser, serverUrl: string, email
   await page.getByTestId('login-submit').click();
   await page.getByTestId('view-all').waitFor();
   return { page, pageErrors };
+}
+
+/**
+ * A server and Chromium for one describe block's tests: started before them, handed to `use`,
+ * closed after them.
+ */
+export function withServerAndBrowser(use: (server: TestServer, browser: Browser) => void,
+  options: Parameters<typeof startServer>[0] = {}): void {
+  let server: TestServer | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    server = await startServer(options);
+    browser = await launchBrowser();
+    use(server, browser);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
 }

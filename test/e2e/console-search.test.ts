@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { schema } from '../../db/index.ts';
-import { PASSWORD, createTenant, driver, loginAgent, post, startServer, type Tenant, type TestServer } from '../helpers.ts';
-import { launchBrowser, signInToConsole } from './browser.ts';
+import { PASSWORD, createTenant, driver, loginAgent, post, type Tenant, type TestServer } from '../helpers.ts';
+import { signInToConsole, withServerAndBrowser } from './browser.ts';
 
 /** Searches go over real HTTP to a real database: a loaded machine may take a moment. */
 const SOON = { timeout: 10_000 };
@@ -20,14 +20,7 @@ describe(`browser: agents search conversations from the console (${driver})`, ()
   let server: TestServer;
   let browser: Browser;
 
-  beforeAll(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  withServerAndBrowser((started, chromium) => { server = started; browser = chromium; });
 
   /**
    * One conversation per SEED row with its one visitor message, all the owner's (so that routing

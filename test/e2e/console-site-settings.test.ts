@@ -1,24 +1,17 @@
 // A site's business hours, identity verification and bot-first switch, as an owner sets them in the
 // console's settings: each saved, found in the database, and shown again after a reload.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { eq } from 'drizzle-orm';
 import { schema } from '../../db/index.ts';
-import { PASSWORD, createTenant, driver, get, loginAgent, startServer, type Tenant, type TestServer } from '../helpers.ts';
-import { launchBrowser, signInToConsole } from './browser.ts';
+import { PASSWORD, createTenant, driver, get, loginAgent, type Tenant, type TestServer } from '../helpers.ts';
+import { signInToConsole, withServerAndBrowser } from './browser.ts';
 
 describe(`browser: a site's hours, identity and bot in the console's settings (${driver})`, () => {
   let server: TestServer;
   let browser: Browser;
 
-  beforeAll(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  withServerAndBrowser((started, chromium) => { server = started; browser = chromium; });
 
   const storedSite = async (tenant: Tenant) =>
     (await server.database.db.select().from(schema.sites).where(eq(schema.sites.id, tenant.site.id)))[0]!;

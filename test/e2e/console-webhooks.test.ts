@@ -1,25 +1,18 @@
 // An owner registers a webhook from the console's settings: the signing secret is shown once, is
 // the one deliveries are signed with, and is gone after a reload while the webhook stays listed.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { eq } from 'drizzle-orm';
 import { schema } from '../../db/index.ts';
-import { PASSWORD, createTenant, driver, startServer, type TestServer } from '../helpers.ts';
-import { launchBrowser, signInToConsole } from './browser.ts';
+import { PASSWORD, createTenant, driver, type TestServer } from '../helpers.ts';
+import { signInToConsole, withServerAndBrowser } from './browser.ts';
 
 describe(`browser: a webhook registered in the console's settings (${driver})`, () => {
   let server: TestServer;
   let browser: Browser;
 
-  beforeAll(async () => {
-    // The receiver's address is on loopback, which only local development may use.
-    server = await startServer({ config: { webhooksAllowPrivate: true } });
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  // The receiver's address is on loopback, which only local development may use.
+  withServerAndBrowser((started, chromium) => { server = started; browser = chromium; }, { config: { webhooksAllowPrivate: true } });
 
   it('shows the signing secret once, the one stored for signing, and lists the webhook after a reload', async () => {
     const tenant = await createTenant(server.database, ['http://shop.test'], 'hooks-ui');
