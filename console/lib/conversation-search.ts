@@ -4,6 +4,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { ConversationStatus, ConversationView } from '../../protocol/index.ts';
 import { messageOf, type Api } from './api.ts';
+import { byActivity, newer } from './inbox-state.ts';
 
 export const SEARCHED_STATUSES: readonly ConversationStatus[] = ['open', 'pending', 'snoozed', 'resolved'];
 /** Shorter queries match too much to be worth a request per keystroke. */
@@ -32,11 +33,8 @@ export function searchResults(
   held: Readonly<Record<string, ConversationView>>,
 ): ConversationView[] {
   const byId = new Map<string, ConversationView>();
-  for (const match of matches) {
-    const known = held[match.id];
-    byId.set(match.id, known && known.updatedAt >= match.updatedAt ? known : match);
-  }
-  return [...byId.values()].sort((a, b) => (a.updatedAt === b.updatedAt ? 0 : a.updatedAt < b.updatedAt ? 1 : -1));
+  for (const match of matches) byId.set(match.id, newer(held[match.id], match));
+  return [...byId.values()].sort(byActivity);
 }
 
 export interface ConversationSearch {

@@ -214,7 +214,8 @@ function markRead(state: InboxState, conversationId: string, seq: number): Inbox
 }
 
 /** Keeps whichever copy of a conversation is more recent; a late REST answer never undoes a frame. */
-function newer(held: ConversationView | undefined, incoming: ConversationView): ConversationView {
+/** Of two copies of one conversation, what the inbox keeps: the newer, with the later last message. */
+export function newer(held: ConversationView | undefined, incoming: ConversationView): ConversationView {
   if (!held) return incoming;
   if (incoming.updatedAt < held.updatedAt) return held;
   if (incoming.lastSeq < held.lastSeq) {
@@ -276,7 +277,12 @@ export function listFor(
 ): ConversationView[] {
   return Object.values(state.conversations)
     .filter((c) => matchesView(c, view, status, state.me.id))
-    .sort((a, b) => (a.updatedAt === b.updatedAt ? 0 : a.updatedAt < b.updatedAt ? 1 : -1));
+    .sort(byActivity);
+}
+
+/** The lists' order: newest activity first. */
+export function byActivity(a: ConversationView, b: ConversationView): number {
+  return a.updatedAt === b.updatedAt ? 0 : a.updatedAt < b.updatedAt ? 1 : -1;
 }
 
 export function isUnread(state: InboxState, conversation: ConversationView): boolean {

@@ -43,8 +43,6 @@ export function useConversationLists(
   const [loadingKeys, setLoadingKeys] = useState<ReadonlySet<string>>(new Set());
   const inFlight = useRef(new Set<string>());
   const fetching = useRef(new Map<string, Promise<ConversationView | null>>());
-  const stateRef = useRef(state);
-  stateRef.current = state;
   const filtersRef = useRef(filters);
   filtersRef.current = filters;
   const onErrorRef = useRef(onError);
@@ -95,7 +93,7 @@ export function useConversationLists(
       loadMore() {
         const { view, status } = filtersRef.current;
         const key = listKey(view, status);
-        if (!stateRef.current.pages[key]?.nextCursor || inFlight.current.has(key)) return;
+        if (!progress.current.get(key)?.nextCursor || inFlight.current.has(key)) return;
         settle(key, true);
         void inTurn(status, async () => {
           // Read when its turn comes: a reload before it may have moved the list's end.
